@@ -23,6 +23,9 @@ const (
 	DefaultOrthogonalGain = 1.0  // "orthogonal": PyTorch's default gain
 )
 
+// maxInitArg bounds the scale of the parameterized schemes so draws stay finite in float32.
+const maxInitArg = 1e6
+
 // CheckInit reports whether scheme is a valid --init value, with an error naming the
 // flag; Net.Init accepts exactly the schemes CheckInit accepts.
 func CheckInit(scheme string) error {
@@ -60,8 +63,8 @@ func parseInit(s string) (initScheme, error) {
 	}
 	if hasArg {
 		v, err := strconv.ParseFloat(strings.TrimSpace(arg), 64)
-		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return sc, fmt.Errorf("--init: %q: the parameter of %s must be a finite number > 0", s, name)
+		if err != nil || !(v > 0 && v <= maxInitArg) {
+			return sc, fmt.Errorf("--init: %q: the parameter of %s must be a number in (0, %g]", s, name, maxInitArg)
 		}
 		sc.arg = v
 	}
