@@ -173,6 +173,15 @@ func (q *Quality) endEpoch(epoch int) {
 	q.finish()
 }
 
+// stop files the epoch in progress, if any, as incomplete: the input stopped inside it.
+func (q *Quality) stop() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.cur != nil {
+		q.finish()
+	}
+}
+
 // finish computes the current epoch's figures and files them; q.mu is held.
 func (q *Quality) finish() {
 	a := q.cur
