@@ -1,0 +1,61 @@
+// Package optim holds sgdpipe's update rules, learning-rate schedules,
+// weight averaging, hypergradients, gradient clipping and the non-finite
+// check, all over flat []float32 vectors.
+//
+// # Overview
+//
+// Parameters, gradients and per-parameter optimizer state are flat vectors
+// with one layout (see DESIGN.md), so every rule is one pass of a pure,
+// allocation-free kernel over a few vectors. Each rule splits into:
+//
+//   - hyper-parameters: a config struct (SGDConfig, AdamConfig, ...),
+//     validated by its constructor (a *ConfigError names the field) and never
+//     mutated;
+//   - per-parameter state: vectors of the parameters' length (Adam's m, v);
+//   - per-step state: scalars (the step count, the learning rate and
+//     momentum in force, NAdam's μ product, the learned rate of the
+//     hypergradient rules).
+//
+// The rules reproduce PyTorch 1.13's torch.optim to within float32 rounding
+// (the tests replay torch's float64 trajectories in testdata/golden at
+// 1e-5·max(1,|x|); the worst deviation is 2.1e-6, torch's own float32 run
+// reaches the same): SGD (momentum, dampening, Nesterov, weight decay),
+// Adagrad, Adadelta, RMSprop (plain, centered, momentum), Adam, AMSGrad,
+// AdamW, NAdam (torch 1.13's bias correction by default, torch 2's with
+// NAdamConfig.CorrectedProduct), RAdam, Adamax, Rprop and ASGD, plus the
+// hypergradient rules SGD-HD and Adam-HD (Baydin et al. 2018).
+//
+// A Schedule maps a 0-based step to a learning rate; Apply sets it (and, for
+// OneCycle, the momentum) on any Optimizer before each Step. Schedules
+// compose with Sequential and Warmup. Plateau (ReduceLROnPlateau) follows a
+// validation metric instead. New and ParseOptimizer build a rule by name
+// from CLI flags, ParseSchedule a schedule from a spec such as
+// "warmup:5+cosine" or "step:10,0.5"; their errors name the flag at fault.
+//
+// ClipGradNorm and ClipGradValue follow torch's clip_grad_norm_ and
+// clip_grad_value_; AllFinite and FirstNonFinite serve the divergence guard;
+// Averager computes Polyak / SWA averages, with SWALR for the SWA rate.
+//
+// # Ownership
+//
+// Step reads grads and updates params in place; it retains neither. Each
+// optimizer owns its state vectors: State returns views of them (valid until
+// the next Step, not to be modified) together with fresh per-step scalars,
+// and LoadState copies what it is given. MarshalState and UnmarshalState
+// turn a state into a self-checking byte string and back, so a checkpoint
+// can store it and restore it bitwise. Averager.Average and ASGD.Averaged
+// return views of vectors the averager owns.
+//
+// # Concurrency
+//
+// Optimizers, Plateau and Averager are not safe for concurrent use: the
+// optimizer stage drives them from one goroutine. Schedules other than
+// Plateau are immutable values, safe for concurrent use. The free functions
+// (ClipGradNorm, AllFinite, ...) touch only their arguments. Nothing in this
+// package starts a goroutine.
+//
+// # Cost
+//
+// See BenchmarkStep for the per-step cost of each rule over the 235,146
+// parameters of a 784-256-128-10 MLP. Steps never allocate.
+package optim
