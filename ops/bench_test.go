@@ -1,0 +1,144 @@
+package ops
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+)
+
+// benchVsRef times ours with b.Loop, then the reference for as many iterations, and
+// reports GFLOP/s (flops per call), samples/s (samples per call, if > 0) and
+// x-vs-ref = reference time / our time (above 1: we are faster).
+func benchVsRef(b *testing.B, flops, samples float64, ours, ref func()) {
+	b.ReportAllocs()
+	ours()
+	ref()
+	n := 0
+	for b.Loop() {
+		ours()
+		n++
+	}
+	per := b.Elapsed().Seconds() / float64(n)
+	t0 := time.Now()
+	for range n {
+		ref()
+	}
+	refPer := time.Since(t0).Seconds() / float64(n)
+	b.ReportMetric(flops/per/1e9, "GFLOP/s")
+	if samples > 0 {
+		b.ReportMetric(samples/per, "samples/s")
+	}
+	b.ReportMetric(refPer/per, "x-vs-ref")
+}
+
+// mlpDims is the MNIST MLP of the PyTorch anchor.
+var mlpDims = []int{784, 256, 128, 10}
+
+// trainFlops is the GEMM work of one training sample: forward and weight gradients for
+// every layer, input gradients for all but the first (as PyTorch's anchor counts it).
+func trainFlops(dims []int) float64 {
+	var f float64
+	for i := range len(dims) - 1 {
+		mac := float64(dims[i] * dims[i+1])
+		f += 4 * mac
+		if i > 0 {
+			f += 2 * mac
+		}
+	}
+	return f
+}
+
+// BenchmarkTrainStep is forward + softmax cross-entropy + backward + plain SGD of the
+// MLP 784-256-128-10 at several batch sizes. The reference is the same step's five
+// matrix products alone, called directly through blas32.Gemm (gonum's native
+// implementation, free to go parallel): x-vs-ref near 1 means the step costs little
+// beyond its products.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, bs := range []int{32, 128, 512} {
+		b.Run(fmt.Sprintf("B=%d/mlp=784-256-128-10", bs), func(b *testing.B) {
+			s := newTrainStep(b, "mlp:256,128", "relu", 0, bs, 784, 10)
+			ref := mlpGemms(s, bs)
+			benchVsRef(b, trainFlops(mlpDims)*float64(bs), float64(bs), func() { s.run() }, ref)
+		})
+	}
+	b.Run("B=128/linear=784-10", func(b *testing.B) {
+		s := newTrainStep(b, "linear", "", 0, 128, 784, 10)
+		ref := mlpGemms(s, 128)
+		benchVsRef(b, trainFlops([]int{784, 10})*128, 128, func() { s.run() }, ref)
+	})
+}
+
+// mlpGemms returns the training step's products as direct blas32.Gemm calls.
+func mlpGemms(s *trainStep, bs int) func() {
+	lay := s.net.Layout()
+	var calls []func()
+	in := s.x.General()
+	for i, t := range lay.Tensors {
+		if len(t.Shape) != 2 {
+			continue
+		}
+		w := t.Matrix(s.params).General()
+		dw := t.Matrix(s.grads).General()
+		out, k := t.Shape[0], t.Shape[1]
+		y := NewMatrix(bs, out).General()
+		dy := NewMatrix(bs, out).General()
+		dx := NewMatrix(bs, k).General()
+		x := in
+		calls = append(calls, func() {
+			blas32.Gemm(blasT(false), blasT(true), 1, x, w, 0, y)
+			blas32.Gemm(blasT(true), blasT(false), 1, dy, x, 0, dw)
+		})
+		if i > 0 {
+			calls = append(calls, func() { blas32.Gemm(blasT(false), blasT(false), 1, dy, w, 0, dx) })
+		}
+		in = y
+	}
+	return func() {
+		for _, c := range calls {
+			c()
+		}
+	}
+}
+
+func blasT(t bool) blas.Transpose { return trans(t) }
+
+// BenchmarkDenseGEMM measures the products of the MLP's Dense layers at batch 128:
+// forward y = x·Wᵀ, weight gradient dW = dyᵀ·x and input gradient dx = dy·W, through
+// Gemm (serial tiles on gonum's native blas32) against one direct blas32.Gemm call.
+func BenchmarkDenseGEMM(b *testing.B) {
+	const bs = 128
+	for l := range len(mlpDims) - 1 {
+		in, out := mlpDims[l], mlpDims[l+1]
+		rng := rand.New(rand.NewPCG(uint64(in), uint64(out)))
+		x := toF32(randMat[float64](rng, bs, in, in, 1))
+		w := toF32(randMat[float64](rng, out, in, in, 0.1))
+		dy := toF32(randMat[float64](rng, bs, out, out, 1))
+		y, dw, dx := NewMatrix(bs, out), NewMatrix(out, in), NewMatrix(bs, in)
+		for _, p := range []struct {
+			name   string
+			dst, a Matrix
+			ta     bool
+			bm     Matrix
+			tb     bool
+		}{
+			{"fwd", y, x, false, w, true},
+			{"dW", dw, dy, true, x, false},
+			{"dX", dx, dy, false, w, false},
+		} {
+			m, n := p.dst.Rows, p.dst.Cols
+			k := p.a.Cols
+			if p.ta {
+				k = p.a.Rows
+			}
+			b.Run(fmt.Sprintf("%s/%dx%dx%d", p.name, m, k, n), func(b *testing.B) {
+				benchVsRef(b, 2*float64(m*n*k), 0,
+					func() { Gemm(p.dst, 1, p.a, p.ta, p.bm, p.tb, 0) },
+					func() { blas32.Gemm(trans(p.ta), trans(p.tb), 1, p.a.General(), p.bm.General(), 0, p.dst.General()) })
+			})
+		}
+	}
+}
