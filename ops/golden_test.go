@@ -12,9 +12,9 @@ import (
 
 // golden is a PyTorch full-batch trajectory (see testdata/golden/README.md).
 type golden struct {
-	Dataset  string      `json:"dataset"`
-	Features []string    `json:"features"`
-	Target   string      `json:"target"`
+	Dataset  string   `json:"dataset"`
+	Features []string `json:"features"`
+	Target   string   `json:"target"`
 	Hyper    struct{ LR, Momentum float64 }
 	Steps    int         `json:"steps"`
 	Weight   [][]float64 `json:"weight"`
