@@ -1,0 +1,212 @@
+package source
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// A minimal, bounds-checked reader of the few FlatBuffers tables of the Arrow IPC format that Open needs
+// to count rows without decoding data: Footer (File.fbs), Message and RecordBatch (Message.fbs). arrow-go's
+// generated readers are internal to its module and trust their input.
+
+var errFlatbuf = errors.New("malformed flatbuffer metadata")
+
+type fbTable struct {
+	buf []byte
+	pos int // start of the table
+	vt  int // start of its vtable
+	vtn int // vtable size in bytes
+}
+
+func fbU32(buf []byte, at int) (uint32, bool) {
+	if at < 0 || at > len(buf)-4 {
+		return 0, false
+	}
+	return binary.LittleEndian.Uint32(buf[at:]), true
+}
+
+// fbRoot returns the root table of buf.
+func fbRoot(buf []byte) (fbTable, error) {
+	off, ok := fbU32(buf, 0)
+	if !ok {
+		return fbTable{}, errFlatbuf
+	}
+	return fbAt(buf, int64(off))
+}
+
+func fbAt(buf []byte, pos int64) (fbTable, error) {
+	if pos < 0 || pos > int64(len(buf))-4 {
+		return fbTable{}, errFlatbuf
+	}
+	so, _ := fbU32(buf, int(pos))
+	vt := pos - int64(int32(so))
+	if vt < 0 || vt > int64(len(buf))-4 {
+		return fbTable{}, errFlatbuf
+	}
+	vtn := int(binary.LittleEndian.Uint16(buf[vt:]))
+	if vtn < 4 || int64(vtn) > int64(len(buf))-vt {
+		return fbTable{}, errFlatbuf
+	}
+	return fbTable{buf: buf, pos: int(pos), vt: int(vt), vtn: vtn}, nil
+}
+
+// field returns the absolute position of field id and whether it is present.
+func (t fbTable) field(id int, size int) (int, bool, error) {
+	slot := 4 + 2*id
+	if slot+2 > t.vtn {
+		return 0, false, nil
+	}
+	off := int(binary.LittleEndian.Uint16(t.buf[t.vt+slot:]))
+	if off == 0 {
+		return 0, false, nil
+	}
+	at := t.pos + off
+	if at+size > len(t.buf) {
+		return 0, false, errFlatbuf
+	}
+	return at, true, nil
+}
+
+func (t fbTable) int64(id int) (int64, error) {
+	at, ok, err := t.field(id, 8)
+	if !ok || err != nil {
+		return 0, err
+	}
+	return int64(binary.LittleEndian.Uint64(t.buf[at:])), nil
+}
+
+func (t fbTable) uint8(id int) (uint8, error) {
+	at, ok, err := t.field(id, 1)
+	if !ok || err != nil {
+		return 0, err
+	}
+	return t.buf[at], nil
+}
+
+func (t fbTable) int16(id int) (int16, error) {
+	at, ok, err := t.field(id, 2)
+	if !ok || err != nil {
+		return 0, err
+	}
+	return int16(binary.LittleEndian.Uint16(t.buf[at:])), nil
+}
+
+// ref follows the offset stored in field id; ok is false when the field is absent.
+func (t fbTable) ref(id int) (int64, bool, error) {
+	at, ok, err := t.field(id, 4)
+	if !ok || err != nil {
+		return 0, false, err
+	}
+	off, _ := fbU32(t.buf, at)
+	return int64(at) + int64(off), true, nil
+}
+
+func (t fbTable) table(id int) (fbTable, bool, error) {
+	at, ok, err := t.ref(id)
+	if !ok || err != nil {
+		return fbTable{}, false, err
+	}
+	sub, err := fbAt(t.buf, at)
+	return sub, err == nil, err
+}
+
+// structVector returns the start and length of a vector of structs of elem bytes each.
+func (t fbTable) structVector(id int, elem int) (start, n int, err error) {
+	at, ok, err := t.ref(id)
+	if !ok || err != nil {
+		return 0, 0, err
+	}
+	if at < 0 || at > int64(len(t.buf))-4 {
+		return 0, 0, errFlatbuf
+	}
+	cnt := int64(binary.LittleEndian.Uint32(t.buf[at:]))
+	if cnt*int64(elem) > int64(len(t.buf))-at-4 {
+		return 0, 0, errFlatbuf
+	}
+	return int(at) + 4, int(cnt), nil
+}
+
+// ipcBlock is File.fbs's Block struct.
+type ipcBlock struct {
+	offset     int64
+	metaLength int32
+	bodyLength int64
+}
+
+const blockSize = 24
+
+// footerBlocks decodes the dictionary and record batch blocks of an IPC file footer.
+func footerBlocks(footer []byte) (dicts, batches []ipcBlock, err error) {
+	root, err := fbRoot(footer)
+	if err != nil {
+		return nil, nil, err
+	}
+	read := func(id int) ([]ipcBlock, error) {
+		start, n, err := root.structVector(id, blockSize)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]ipcBlock, n)
+		for i := range out {
+			b := footer[start+i*blockSize:]
+			out[i] = ipcBlock{
+				offset:     int64(binary.LittleEndian.Uint64(b)),
+				metaLength: int32(binary.LittleEndian.Uint32(b[8:])),
+				bodyLength: int64(binary.LittleEndian.Uint64(b[16:])),
+			}
+		}
+		return out, nil
+	}
+	if dicts, err = read(2); err != nil {
+		return nil, nil, err
+	}
+	if batches, err = read(3); err != nil {
+		return nil, nil, err
+	}
+	return dicts, batches, nil
+}
+
+// Message header types (Message.fbs MessageHeader union).
+const (
+	msgSchema          = 1
+	msgDictionaryBatch = 2
+	msgRecordBatch     = 3
+)
+
+// ipcMessage is the part of a Message flatbuffer Open uses.
+type ipcMessage struct {
+	version    int16
+	kind       uint8
+	bodyLength int64
+	rows       int64 // RecordBatch.length, for record batches
+}
+
+func parseMessage(fb []byte) (ipcMessage, error) {
+	var m ipcMessage
+	root, err := fbRoot(fb)
+	if err != nil {
+		return m, err
+	}
+	if m.version, err = root.int16(0); err != nil {
+		return m, err
+	}
+	if m.kind, err = root.uint8(1); err != nil {
+		return m, err
+	}
+	if m.bodyLength, err = root.int64(3); err != nil {
+		return m, err
+	}
+	if m.kind == msgRecordBatch {
+		rb, ok, err := root.table(2)
+		if err != nil {
+			return m, err
+		}
+		if !ok {
+			return m, errFlatbuf
+		}
+		if m.rows, err = rb.int64(0); err != nil {
+			return m, err
+		}
+	}
+	return m, nil
+}

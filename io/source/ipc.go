@@ -1,0 +1,278 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+)
+
+// metadataV5 is the newest IPC metadata version (Schema.fbs MetadataVersion V5); later versions are
+// refused rather than misread.
+const metadataV5 = 4
+
+// ipcFile reads the record batches of one Arrow IPC file.
+type ipcFile struct{}
+
+func ipcOptions(mem *budget, maxBytes int64) []ipc.Option {
+	return []ipc.Option{ipc.WithAllocator(mem), ipc.WithBodySizeLimit(maxBytes), ipc.WithEnsureNativeEndian(true)}
+}
+
+func openIPCFile(fh *os.File, path string, info *fileInfo, opts *Options, mem *budget) (fileReader, error) {
+	r, err := ipc.NewFileReader(fh, ipcOptions(mem, opts.MaxBytes)...)
+	if err != nil {
+		return nil, fmt.Errorf("not a readable Arrow IPC file: %v", trimArrowPrefix(err))
+	}
+	defer r.Close()
+	if v := r.Version(); v > metadataV5 {
+		return nil, fmt.Errorf("Arrow IPC metadata version V%d is newer than this reader (V5)", v+1)
+	}
+	info.schema = r.Schema()
+	info.meta = metaMap(r.Schema().Metadata())
+	// Row counts come from each batch's Message metadata, read without its body.
+	var tail [10]byte
+	if _, err := fh.ReadAt(tail[:], info.size-int64(len(tail))); err != nil {
+		return nil, fmt.Errorf("reading the footer: %v", err)
+	}
+	flen := int64(int32(binary.LittleEndian.Uint32(tail[:4])))
+	if flen <= 0 || flen > info.size-int64(len(tail)) {
+		return nil, fmt.Errorf("corrupt Arrow IPC footer length %d", flen)
+	}
+	footer := make([]byte, flen)
+	if _, err := fh.ReadAt(footer, info.size-int64(len(tail))-flen); err != nil {
+		return nil, fmt.Errorf("reading the footer: %v", err)
+	}
+	_, blocks, err := footerBlocks(footer)
+	if err != nil {
+		return nil, fmt.Errorf("corrupt Arrow IPC footer: %v", err)
+	}
+	if len(blocks) != r.NumRecords() {
+		return nil, fmt.Errorf("corrupt Arrow IPC footer: %d record batch blocks, arrow-go sees %d", len(blocks), r.NumRecords())
+	}
+	info.shardRows = make([]int64, len(blocks))
+	for i, b := range blocks {
+		m, err := readBlockMessage(fh, info.size, b, opts.MaxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("record batch %d: %v", i, err)
+		}
+		if m.kind != msgRecordBatch {
+			return nil, fmt.Errorf("record batch %d: footer points at a message of type %d, not a record batch", i, m.kind)
+		}
+		info.shardRows[i] = m.rows
+	}
+	return ipcFile{}, nil
+}
+
+// readBlockMessage reads and parses the Message metadata a footer block points at.
+func readBlockMessage(r io.ReaderAt, size int64, b ipcBlock, maxBytes int64) (ipcMessage, error) {
+	switch {
+	case b.offset < 0 || b.metaLength <= 8 || b.bodyLength < 0 ||
+		b.offset > size || int64(b.metaLength) > size-b.offset || b.bodyLength > size-b.offset-int64(b.metaLength):
+		return ipcMessage{}, fmt.Errorf("corrupt footer block (offset %d, metadata %d bytes, body %d bytes) in a %d-byte file", b.offset, b.metaLength, b.bodyLength, size)
+	case b.bodyLength > maxBytes:
+		return ipcMessage{}, fmt.Errorf("body of %d bytes is more than %s (Options.MaxBytes): the file may be corrupt, or raise the limit", b.bodyLength, formatBytes(maxBytes))
+	}
+	buf := make([]byte, b.metaLength)
+	if _, err := r.ReadAt(buf, b.offset); err != nil {
+		return ipcMessage{}, err
+	}
+	fb, _, err := messageFlatbuf(buf)
+	if err != nil {
+		return ipcMessage{}, err
+	}
+	m, err := parseMessage(fb)
+	if err != nil {
+		return m, err
+	}
+	if m.version > metadataV5 {
+		return m, fmt.Errorf("Arrow IPC metadata version V%d is newer than this reader (V5)", m.version+1)
+	}
+	if m.rows < 0 || m.bodyLength < 0 || m.bodyLength > b.bodyLength {
+		return m, fmt.Errorf("corrupt record batch metadata (%d rows, body %d bytes)", m.rows, m.bodyLength)
+	}
+	return m, nil
+}
+
+// messageFlatbuf strips the encapsulation prefix (optional 0xFFFFFFFF continuation marker, then a
+// little-endian int32 length) from buf and returns the flatbuffer and the prefix length.
+func messageFlatbuf(buf []byte) ([]byte, int, error) {
+	p := 0
+	if len(buf) >= 4 && bytes.Equal(buf[:4], streamMagic) {
+		p = 4
+	}
+	if len(buf) < p+4 {
+		return nil, 0, errFlatbuf
+	}
+	n := int64(int32(binary.LittleEndian.Uint32(buf[p:])))
+	p += 4
+	if n <= 0 || n > int64(len(buf)-p) {
+		return nil, 0, errFlatbuf
+	}
+	return buf[p : p+int(n)], p, nil
+}
+
+func (ipcFile) read(ctx context.Context, rc *readCall, index int, fields []int, sink func(arrow.RecordBatch) error) error {
+	fh, err := rc.openFile()
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	r, err := ipc.NewFileReader(fh, ipcOptions(rc.mem, rc.maxBytes)...)
+	if err != nil {
+		return trimArrowPrefix(err)
+	}
+	defer r.Close()
+	rec, err := r.RecordBatchAt(index)
+	if err != nil {
+		return trimArrowPrefix(err)
+	}
+	return sinkSelected(rec, fields, sink)
+}
+
+// sinkSelected validates rec, keeps its columns fields (in that order) and passes the result to sink. It
+// takes ownership of rec.
+func sinkSelected(rec arrow.RecordBatch, fields []int, sink func(arrow.RecordBatch) error) error {
+	defer rec.Release()
+	sc := rec.Schema()
+	if sc.NumFields() != int(rec.NumCols()) {
+		return fmt.Errorf("record batch has %d columns, its schema %d", rec.NumCols(), sc.NumFields())
+	}
+	cols := make([]arrow.Array, len(fields))
+	fs := make([]arrow.Field, len(fields))
+	for i, f := range fields {
+		if f >= int(rec.NumCols()) {
+			return fmt.Errorf("record batch has %d columns, want column %d", rec.NumCols(), f)
+		}
+		c := rec.Column(f)
+		if int64(c.Len()) != rec.NumRows() {
+			return fmt.Errorf("column %q has %d rows in a record batch of %d", clip(sc.Field(f).Name, 40), c.Len(), rec.NumRows())
+		}
+		if err := validateArray(c); err != nil {
+			return fmt.Errorf("column %q: %v", clip(sc.Field(f).Name, 40), err)
+		}
+		cols[i], fs[i] = c, sc.Field(f)
+	}
+	out := array.NewRecordBatch(arrow.NewSchema(fs, nil), cols, rec.NumRows())
+	return sink(out)
+}
+
+// ipcStream reads an Arrow IPC stream: the whole file is one shard.
+type ipcStream struct{}
+
+func openIPCStream(fh *os.File, path string, info *fileInfo, opts *Options, mem *budget) (fileReader, error) {
+	r, err := ipc.NewReader(fh, ipcOptions(mem, opts.MaxBytes)...)
+	if err != nil {
+		return nil, fmt.Errorf("not a readable Arrow IPC stream: %v", trimArrowPrefix(err))
+	}
+	info.schema = r.Schema()
+	info.meta = metaMap(r.Schema().Metadata())
+	r.Release()
+	rows, err := scanStream(fh, info.size, opts.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	info.shardRows = []int64{rows}
+	return ipcStream{}, nil
+}
+
+// scanStream walks the messages of a stream, reading metadata and skipping bodies, and returns the total
+// number of rows of its record batches.
+func scanStream(r io.ReaderAt, size, maxBytes int64) (int64, error) {
+	var rows int64
+	pos := int64(0)
+	for i := 0; ; i++ {
+		var head [8]byte
+		n, err := r.ReadAt(head[:], pos)
+		if n < 4 {
+			if n == 0 && (err == io.EOF || err == nil) && i > 0 {
+				return rows, nil // end of stream without an end-of-stream marker (allowed)
+			}
+			return 0, fmt.Errorf("truncated Arrow IPC stream: message %d at byte %d", i, pos)
+		}
+		var length int64
+		if bytes.Equal(head[:4], streamMagic) {
+			if n < 8 {
+				return 0, fmt.Errorf("truncated Arrow IPC stream: message %d at byte %d", i, pos)
+			}
+			length = int64(int32(binary.LittleEndian.Uint32(head[4:])))
+			pos += 8
+		} else {
+			length = int64(int32(binary.LittleEndian.Uint32(head[:4])))
+			pos += 4
+		}
+		if length == 0 {
+			return rows, nil // end-of-stream marker
+		}
+		if length < 0 || length > size-pos {
+			return 0, fmt.Errorf("corrupt Arrow IPC stream: message %d at byte %d declares %d bytes of metadata", i, pos, length)
+		}
+		meta := make([]byte, length)
+		if _, err := r.ReadAt(meta, pos); err != nil {
+			return 0, fmt.Errorf("truncated Arrow IPC stream: message %d: %v", i, err)
+		}
+		pos += length
+		m, err := parseMessage(meta)
+		if err != nil {
+			return 0, fmt.Errorf("corrupt Arrow IPC stream: message %d: %v", i, err)
+		}
+		switch {
+		case m.version > metadataV5:
+			return 0, fmt.Errorf("Arrow IPC metadata version V%d is newer than this reader (V5)", m.version+1)
+		case i == 0 && m.kind != msgSchema:
+			return 0, fmt.Errorf("corrupt Arrow IPC stream: it starts with a message of type %d, not a schema", m.kind)
+		case m.bodyLength < 0 || m.bodyLength > size-pos:
+			return 0, fmt.Errorf("truncated Arrow IPC stream: message %d declares a %d-byte body, %d bytes are left", i, m.bodyLength, size-pos)
+		case m.bodyLength > maxBytes:
+			return 0, fmt.Errorf("message %d has a body of %d bytes, more than %s (Options.MaxBytes): the file may be corrupt, or raise the limit", i, m.bodyLength, formatBytes(maxBytes))
+		case m.rows < 0:
+			return 0, fmt.Errorf("corrupt Arrow IPC stream: message %d declares %d rows", i, m.rows)
+		}
+		pos += m.bodyLength
+		if m.kind == msgRecordBatch {
+			rows += m.rows
+		}
+	}
+}
+
+func (ipcStream) read(ctx context.Context, rc *readCall, index int, fields []int, sink func(arrow.RecordBatch) error) error {
+	fh, err := rc.openFile()
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	r, err := ipc.NewReader(fh, ipcOptions(rc.mem, rc.maxBytes)...)
+	if err != nil {
+		return trimArrowPrefix(err)
+	}
+	defer r.Release()
+	for r.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec := r.RecordBatch()
+		rec.Retain()
+		if err := sinkSelected(rec, fields, sink); err != nil {
+			return err
+		}
+	}
+	return trimArrowPrefix(r.Err())
+}
+
+// trimArrowPrefix returns err with arrow-go's package prefixes removed (the caller names the file).
+func trimArrowPrefix(err error) error {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	for _, p := range []string{"arrow/ipc: ", "arrow/array: "} {
+		s = strings.ReplaceAll(s, p, "")
+	}
+	return fmt.Errorf("%s", s)
+}

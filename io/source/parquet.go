@@ -1,0 +1,155 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// parquetFile reads the row groups of one Parquet file. It keeps the parsed footer so that each read
+// re-opens the file without parsing it again.
+type parquetFile struct {
+	meta   *metadata.FileMetaData
+	leaves [][]int // leaf column indices of each top-level field
+}
+
+// streamBuffer is the read buffer of one column chunk: pages are read through it, so memory does not
+// grow with the column chunk size that the metadata declares.
+const streamBuffer = 1 << 20
+
+func readerProps(mem *budget) *parquet.ReaderProperties {
+	props := parquet.NewReaderProperties(mem)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = streamBuffer
+	return props
+}
+
+func openParquet(fh *os.File, path string, info *fileInfo, opts *Options, mem *budget) (fileReader, error) {
+	if err := checkParquetFooter(fh, info.size); err != nil {
+		return nil, err
+	}
+	pf, err := file.NewParquetReader(fh, file.WithReadProps(readerProps(mem)))
+	if err != nil {
+		return nil, fmt.Errorf("not a readable Parquet file: %v", err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
+	if err != nil {
+		return nil, fmt.Errorf("unsupported Parquet schema: %v", err)
+	}
+	sc, err := fr.Schema()
+	if err != nil {
+		return nil, fmt.Errorf("unsupported Parquet schema: %v", err)
+	}
+	meta := pf.MetaData()
+	p := &parquetFile{meta: meta, leaves: make([][]int, len(fr.Manifest.Fields))}
+	for i := range fr.Manifest.Fields {
+		p.leaves[i] = appendLeaves(nil, &fr.Manifest.Fields[i])
+	}
+	if len(p.leaves) != sc.NumFields() {
+		return nil, fmt.Errorf("corrupt Parquet schema: %d fields but %d columns", len(p.leaves), sc.NumFields())
+	}
+	info.schema = sc
+	info.shardRows = make([]int64, meta.NumRowGroups())
+	for i := range info.shardRows {
+		rg := meta.RowGroup(i)
+		if rg.NumColumns() != meta.Schema.NumColumns() {
+			return nil, fmt.Errorf("corrupt Parquet metadata: row group %d has %d column chunks, the schema %d", i, rg.NumColumns(), meta.Schema.NumColumns())
+		}
+		n := rg.NumRows()
+		if n < 0 {
+			return nil, fmt.Errorf("corrupt Parquet metadata: row group %d declares %d rows", i, n)
+		}
+		info.shardRows[i] = n
+	}
+	if kv := meta.KeyValueMetadata(); kv != nil {
+		info.meta = metaMap(arrow.NewMetadata(kv.Keys(), kv.Values()))
+	}
+	return p, nil
+}
+
+func appendLeaves(dst []int, f *pqarrow.SchemaField) []int {
+	if f.IsLeaf() {
+		return append(dst, f.ColIndex)
+	}
+	for i := range f.Children {
+		dst = appendLeaves(dst, &f.Children[i])
+	}
+	return dst
+}
+
+// checkChunks refuses a row group whose projected column chunks lie outside the file or declare more
+// uncompressed bytes than the budget.
+func (p *parquetFile) checkChunks(rc *readCall, index int, leaves []int) error {
+	rg := p.meta.RowGroup(index)
+	var uncompressed int64
+	for _, leaf := range leaves {
+		cc, err := rg.ColumnChunk(leaf)
+		if err != nil {
+			return err
+		}
+		name := cc.PathInSchema().String()
+		start := cc.DataPageOffset()
+		if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && cc.DictionaryPageOffset() < start {
+			start = cc.DictionaryPageOffset()
+		}
+		n := cc.TotalCompressedSize()
+		if start < 0 || n < 0 || start > rc.size || n > rc.size-start {
+			return fmt.Errorf("corrupt Parquet metadata: column chunk %q of row group %d spans bytes %d..%d of a %d-byte file", name, index, start, start+n, rc.size)
+		}
+		u := cc.TotalUncompressedSize()
+		if u < 0 {
+			return fmt.Errorf("corrupt Parquet metadata: column chunk %q of row group %d declares %d bytes", name, index, u)
+		}
+		uncompressed += u
+		if uncompressed > rc.maxBytes || uncompressed < 0 {
+			return fmt.Errorf("row group %d declares more than %s of uncompressed data in the columns read (Options.MaxBytes): the file may be corrupt, or raise the limit",
+				index, formatBytes(rc.maxBytes))
+		}
+	}
+	return nil
+}
+
+func (p *parquetFile) read(ctx context.Context, rc *readCall, index int, fields []int, sink func(arrow.RecordBatch) error) error {
+	var leaves []int
+	for _, f := range fields {
+		leaves = append(leaves, p.leaves[f]...)
+	}
+	if err := p.checkChunks(rc, index, leaves); err != nil {
+		return err
+	}
+	fh, err := rc.openFile()
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	mem := rc.mem
+	pf, err := file.NewParquetReader(fh, file.WithReadProps(readerProps(mem)), file.WithMetadata(p.meta))
+	if err != nil {
+		return err
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(rc.batchRows)}, mem)
+	if err != nil {
+		return err
+	}
+	rr, err := fr.GetRecordReader(ctx, leaves, []int{index})
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	for rr.Next() {
+		rec := rr.RecordBatch()
+		rec.Retain()
+		if err := sink(rec); err != nil {
+			return err
+		}
+	}
+	return rr.Err()
+}
