@@ -125,7 +125,7 @@ func TestBatcher(t *testing.T) {
 					orders[e] = append(orders[e], int64(v))
 				}
 			}
-			q := newQuality(zaptest.NewLogger(t), 10, true, int64(tc.rows))
+			q := NewQuality(QualityConfig{Classes: 10, EpochRows: int64(tc.rows), Logger: zaptest.NewLogger(t)})
 			b := NewBatcher(BatcherConfig{Rows: tc.batch, DropLast: tc.dropLast, Mem: mem, Quality: q})
 			defer b.Close()
 			got := collectBatches(t, b, normChunks(mem, orders, []int{0, 1, 2}, rand.New(rand.NewPCG(7, 7)), tc.maxRec, 10))
@@ -264,7 +264,7 @@ func TestBatcherSoftStop(t *testing.T) {
 	// partial one dropped, and the quality figures are filed as incomplete.
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
-	q := newQuality(zaptest.NewLogger(t), 10, true, 100)
+	q := NewQuality(QualityConfig{Classes: 10, EpochRows: 100, Logger: zaptest.NewLogger(t)})
 	b := NewBatcher(BatcherConfig{Rows: 10, Mem: mem, Quality: q})
 	defer b.Close()
 	chunks := normChunks(mem, map[int][]int64{0: seq(0, 25)}, []int{0}, rand.New(rand.NewPCG(1, 1)), 25, 10)
@@ -280,7 +280,7 @@ func TestBatcherSoftStop(t *testing.T) {
 
 func TestQualityFigures(t *testing.T) {
 	// File order: displacement 0; batches of one class each: TV near 1 - 1/classes.
-	q := newQuality(zaptest.NewLogger(t), 4, true, 400)
+	q := NewQuality(QualityConfig{Classes: 4, EpochRows: 400, Logger: zaptest.NewLogger(t)})
 	for b := range 40 {
 		ids := seq(int64(b*10), int64(b*10+10))
 		labels := make([]int32, 10)
@@ -306,7 +306,7 @@ func TestQualityFigures(t *testing.T) {
 	}
 
 	// Reversed order: mean |pos - row| / N = mean |N-1-2i| / N = 1/2 for even N.
-	q = newQuality(nil, 0, true, 100)
+	q = NewQuality(QualityConfig{TargetMin: 0, TargetMax: 1, EpochRows: 100})
 	ids := make([]int64, 100)
 	targets := make([]float32, 100)
 	for i := range ids {
@@ -320,8 +320,9 @@ func TestQualityFigures(t *testing.T) {
 	if math.Abs(e.MeanDisplacement-0.5) > 1e-12 || e.Epoch != 3 {
 		t.Errorf("reversed order: displacement %v, want 0.5", e.MeanDisplacement)
 	}
-	if e.MeanAbsZ != 0 || math.Abs(e.ExpectedAbsZ-math.Sqrt(2/math.Pi)) > 1e-12 {
-		t.Errorf("balanced regression batches: z %v (expected %v), want 0", e.MeanAbsZ, e.ExpectedAbsZ)
+	// Targets alternate 0, 1: every batch has the epoch's histogram (bins 0 and 15).
+	if e.Bins != RegressionBins || e.MeanTV != 0 || e.ExpectedTV <= 0 {
+		t.Errorf("balanced regression batches: %d bins, TV %v (expected %v), want 16 bins and TV 0", e.Bins, e.MeanTV, e.ExpectedTV)
 	}
 }
 

@@ -17,20 +17,17 @@ type EpochQuality struct {
 	// Complete is false while the epoch runs (or when the run stopped inside it).
 	Complete bool
 
-	// Classes is the number of label classes; 0 for regression or without a target.
-	Classes int
+	// Bins is the number of histogram bins: the classes of a classification
+	// target, RegressionBins equal-width bins of a regression target's range at
+	// Fit; 0 without a target (then the TV figures are 0).
+	Bins int
 	// MeanTV is the mean over batches of the total-variation distance between a
-	// batch's label histogram and the epoch's (0 = identical, 1 = disjoint).
+	// batch's label (or binned target) histogram and the epoch's (0 = identical,
+	// 1 = disjoint); MaxTV is the largest.
 	MeanTV, MaxTV float64
 	// ExpectedTV is MeanTV's expected value under a uniform shuffle of the same
 	// rows into batches of the same sizes (hypergeometric, exact).
 	ExpectedTV float64
-
-	// MeanAbsZ is, for a regression target, the mean over batches of |batch mean -
-	// epoch mean| in units of the standard error of a batch mean drawn at random
-	// (with the finite-population correction); ExpectedAbsZ = sqrt(2/pi) is its
-	// value under a uniform shuffle. Both are 0 for classification.
-	MeanAbsZ, ExpectedAbsZ float64
 
 	// MeanDisplacement is the mean over rows of |position in the epoch - __row| /
 	// EpochRows: 0 in file order, (N^2-1)/(3N^2) ~ 1/3 expected from a uniform
@@ -54,33 +51,54 @@ type EpochQuality struct {
 // Cost: per batch, one pass over its labels and row ids; per epoch, memory of
 // 4 bytes per class per batch (the batch histograms wait for the epoch's histogram).
 type Quality struct {
-	mu      sync.Mutex
-	log     *zap.Logger
-	classes int   // label classes; 0 = regression target or none
-	target  bool  // a target column is present
-	rows    int64 // rows per full epoch
-	cur     *epochAcc
-	done    []EpochQuality
-	buffer  map[int]EpochQuality // shuffler peaks by epoch, until the batcher reaches it
+	mu     sync.Mutex
+	log    *zap.Logger
+	bins   int     // histogram bins; 0 = no target
+	lo, hi float64 // regression: the range cut into bins; lo == hi for classes
+	rows   int64   // rows per full epoch
+	cur    *epochAcc
+	done   []EpochQuality
+	buffer map[int]EpochQuality // shuffler peaks by epoch, until the batcher reaches it
 }
+
+// RegressionBins is the number of equal-width bins the quality report cuts a
+// regression target's range into.
+const RegressionBins = 16
 
 type epochAcc struct {
 	q     EpochQuality
-	sizes []int32   // rows of each batch
-	hists []uint32  // classification: batch histograms, len(sizes)*classes
-	sums  []float64 // regression: sum of targets per batch
-	sum   float64   // regression: sum and sum of squares over the epoch
-	sumSq float64
-	disp  float64 // sum of |position - row|
+	sizes []int32  // rows of each batch
+	hists []uint32 // batch histograms, len(sizes)*bins
+	disp  float64  // sum of |position - row|
 }
 
-// newQuality returns a collector for a path whose target has the given number of
-// classes (0 for a regression target; target false without one).
-func newQuality(log *zap.Logger, classes int, target bool, epochRows int64) *Quality {
-	if log == nil {
-		log = zap.NewNop()
+// QualityConfig describes the data a Quality collector measures.
+type QualityConfig struct {
+	// Classes is the number of classes of a classification target (labels are
+	// class indices); 0 otherwise.
+	Classes int
+	// TargetMin and TargetMax bound a regression target (Classes 0): its values
+	// are cut into RegressionBins bins. Equal values (or no target) disable TV.
+	TargetMin, TargetMax float64
+	// EpochRows is the number of rows of a full epoch.
+	EpochRows int64
+	// Logger receives one Info line per epoch; nil = zap.NewNop().
+	Logger *zap.Logger
+}
+
+// NewQuality returns an empty collector.
+func NewQuality(cfg QualityConfig) *Quality {
+	q := &Quality{log: cfg.Logger, rows: cfg.EpochRows, buffer: map[int]EpochQuality{}}
+	if q.log == nil {
+		q.log = zap.NewNop()
 	}
-	return &Quality{log: log, classes: classes, target: target, rows: epochRows, buffer: map[int]EpochQuality{}}
+	switch {
+	case cfg.Classes > 0:
+		q.bins = cfg.Classes
+	case cfg.TargetMax > cfg.TargetMin:
+		q.bins, q.lo, q.hi = RegressionBins, cfg.TargetMin, cfg.TargetMax
+	}
+	return q
 }
 
 // Epochs returns the figures of the completed epochs, in order. The caller owns the result.
@@ -119,7 +137,8 @@ func (q *Quality) observeBuffer(epoch int, bytes, rows int64) {
 
 // observeBatch adds one batch of epoch starting at output position pos: its row ids
 // and either its class labels (classification) or its targets (regression); both
-// nil without a target.
+// nil without a target. Labels out of range and targets outside the Fit range
+// count in the first or last bin.
 func (q *Quality) observeBatch(epoch int, pos int64, rowIDs []int64, labels []int32, targets []float32) {
 	var disp float64
 	for i, id := range rowIDs {
@@ -132,32 +151,33 @@ func (q *Quality) observeBatch(epoch int, pos int64, rowIDs []int64, labels []in
 		q.finish()
 	}
 	if q.cur == nil {
-		q.cur = &epochAcc{q: EpochQuality{Epoch: epoch, Classes: q.classes, EpochRows: q.rows}}
+		q.cur = &epochAcc{q: EpochQuality{Epoch: epoch, Bins: q.bins, EpochRows: q.rows}}
 	}
 	a := q.cur
 	a.q.Batches++
 	a.q.Rows += int64(len(rowIDs))
 	a.disp += disp
 	a.sizes = append(a.sizes, int32(len(rowIDs)))
-	switch {
-	case labels != nil && q.classes > 0:
-		base := len(a.hists)
-		a.hists = append(a.hists, make([]uint32, q.classes)...)
-		h := a.hists[base:]
+	if q.bins == 0 || labels == nil && targets == nil {
+		return
+	}
+	base := len(a.hists)
+	a.hists = append(a.hists, make([]uint32, q.bins)...)
+	h := a.hists[base:]
+	last := int32(q.bins - 1)
+	if labels != nil {
 		for _, c := range labels {
-			if c >= 0 && int(c) < len(h) {
-				h[c]++
-			}
+			h[min(max(c, 0), last)]++
 		}
-	case targets != nil:
-		var s float64
-		for _, v := range targets {
-			f := float64(v)
-			s += f
-			a.sumSq += f * f
+		return
+	}
+	scale := float64(q.bins) / (q.hi - q.lo)
+	for _, v := range targets {
+		b := (float64(v) - q.lo) * scale
+		if b != b { // NaN: the normalizer refuses them, but never index with one
+			b = 0
 		}
-		a.sums = append(a.sums, s)
-		a.sum += s
+		h[min(max(int32(b), 0), last)]++
 	}
 }
 
@@ -167,7 +187,7 @@ func (q *Quality) endEpoch(epoch int) {
 	defer q.mu.Unlock()
 	if q.cur == nil || q.cur.q.Epoch != epoch {
 		// An epoch without a single batch (all dropped, or resumed at its end).
-		q.cur = &epochAcc{q: EpochQuality{Epoch: epoch, Classes: q.classes, EpochRows: q.rows}}
+		q.cur = &epochAcc{q: EpochQuality{Epoch: epoch, Bins: q.bins, EpochRows: q.rows}}
 	}
 	q.cur.q.Complete = true
 	q.finish()
@@ -192,11 +212,8 @@ func (q *Quality) finish() {
 		n := float64(q.rows)
 		e.ExpectedDisplacement = (n*n - 1) / (3 * n * n)
 	}
-	switch {
-	case len(a.hists) > 0:
-		e.MeanTV, e.MaxTV, e.ExpectedTV = histogramTV(a.hists, a.sizes, q.classes)
-	case len(a.sums) > 0 && e.Rows > 1:
-		e.MeanAbsZ, e.ExpectedAbsZ = meanAbsZ(a.sums, a.sizes, a.sum, a.sumSq, e.Rows)
+	if len(a.hists) > 0 {
+		e.MeanTV, e.MaxTV, e.ExpectedTV = histogramTV(a.hists, a.sizes, q.bins)
 	}
 	b := q.buffer[e.Epoch]
 	delete(q.buffer, e.Epoch)
@@ -207,10 +224,8 @@ func (q *Quality) finish() {
 		zap.Float64("mean_displacement", e.MeanDisplacement), zap.Float64("expected_displacement", e.ExpectedDisplacement),
 		zap.Int64("buffer_bytes", e.BufferBytes), zap.Int64("buffer_rows", e.BufferRows),
 	}
-	if e.Classes > 0 {
+	if e.Bins > 0 {
 		fields = append(fields, zap.Float64("mean_tv", e.MeanTV), zap.Float64("max_tv", e.MaxTV), zap.Float64("expected_tv", e.ExpectedTV))
-	} else if e.ExpectedAbsZ > 0 {
-		fields = append(fields, zap.Float64("mean_abs_z", e.MeanAbsZ), zap.Float64("expected_abs_z", e.ExpectedAbsZ))
 	}
 	if !e.Complete {
 		fields = append(fields, zap.Bool("complete", false))
@@ -286,25 +301,4 @@ func logChoose(n, k int64) float64 {
 	b, _ := math.Lgamma(float64(k + 1))
 	c, _ := math.Lgamma(float64(n - k + 1))
 	return a - b - c
-}
-
-// meanAbsZ returns the mean over batches of |batch mean - mean| / se(batch size),
-// with se the standard error of the mean of a batch drawn without replacement from
-// the rows seen, and its expected value under a uniform shuffle, sqrt(2/pi).
-func meanAbsZ(sums []float64, sizes []int32, sum, sumSq float64, rows int64) (mean, expected float64) {
-	n := float64(rows)
-	mu := sum / n
-	variance := max(sumSq/n-mu*mu, 0)
-	if variance == 0 {
-		return 0, 0
-	}
-	for b, s := range sums {
-		m := float64(sizes[b])
-		se := math.Sqrt(variance / m * (n - m) / math.Max(n-1, 1))
-		if se == 0 {
-			continue // a batch holding every row
-		}
-		mean += math.Abs(s/m-mu) / se
-	}
-	return mean / float64(len(sums)), math.Sqrt(2 / math.Pi)
 }

@@ -193,7 +193,8 @@ func (s *Shuffler) take(ctx context.Context, c Chunk, emit func(Chunk) error) er
 		rec.Release()
 		return fmt.Errorf("stages: shuffler input changed schema from %v to %v", s.schema, rec.Schema())
 	}
-	h := &held{rec: rec, ids: ids, bytes: recordBytes(rec), at: len(s.held), grp: -1}
+	h := newHeld(rec, ids)
+	h.at = len(s.held)
 	s.held = append(s.held, h)
 	s.retRows += int64(len(ids))
 	s.retBytes += h.bytes
@@ -334,7 +335,8 @@ func (s *Shuffler) compact(ctx context.Context) error {
 			return err
 		}
 		ids, _ := rowIDs(rec)
-		h := &held{rec: rec, ids: ids, bytes: recordBytes(rec), at: len(s.held), grp: -1, live: len(refs)}
+		h := newHeld(rec, ids)
+		h.live = len(refs)
 		for i, r := range where {
 			old := r.h
 			*r = rowRef{h: h, row: int32(i)}
