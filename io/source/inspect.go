@@ -101,6 +101,9 @@ func (a *colAcc) see(v float64) {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return
 	}
+	if v == 0 {
+		v = 0 // -0 prints as "-0"
+	}
 	a.min = math.Min(a.min, v)
 	a.max = math.Max(a.max, v)
 }

@@ -82,7 +82,7 @@ type File struct {
 	Format Format            `json:"-"`
 	Size   int64             `json:"size"`
 	Rows   int64             `json:"rows"`
-	Shards int               `json:"shards"` // row groups / IPC file record batches / CSV chunks (an IPC stream is one shard)
+	Shards int               `json:"shards"`         // row groups / IPC file record batches / CSV chunks (an IPC stream is one shard)
 	Meta   map[string]string `json:"meta,omitempty"` // Parquet key/value or Arrow schema metadata (e.g. class_names)
 }
 
@@ -134,7 +134,7 @@ type readCall struct {
 	mem       *budget // budget-limited allocator of this call
 	batchRows int
 	maxBytes  int64
-	size      int64       // file size seen by Open
+	size      int64 // file size seen by Open
 	opts      *Options
 }
 
