@@ -107,22 +107,40 @@ func (Hinge) Eval(dst, out Matrix, y Targets, scale float32) (float64, error) {
 	return hinge(mat[float32](dst), mat[float32](out), y.Labels, scale)
 }
 
-func (CrossEntropy) Link() Link  { return LinkSoftmax }
-func (BCEWithLogits) Link() Link { return LinkSigmoid }
-func (MSE) Link() Link           { return LinkIdentity }
-func (Huber) Link() Link         { return LinkIdentity }
-func (Hinge) Link() Link         { return LinkIdentity }
+// Link returns LinkSoftmax: outputs are logits of mutually exclusive classes.
+func (CrossEntropy) Link() Link { return LinkSoftmax }
 
+// Link returns LinkSigmoid: each output is the logit of a probability.
+func (BCEWithLogits) Link() Link { return LinkSigmoid }
+
+// Link returns LinkIdentity.
+func (MSE) Link() Link { return LinkIdentity }
+
+// Link returns LinkIdentity.
+func (Huber) Link() Link { return LinkIdentity }
+
+// Link returns LinkIdentity: the output is the SVM decision value; its sign is the class.
+func (Hinge) Link() Link { return LinkIdentity }
+
+// String returns "crossentropy" or "crossentropy:SMOOTHING".
 func (l CrossEntropy) String() string {
 	if l.Smoothing == 0 {
 		return "crossentropy"
 	}
 	return "crossentropy:" + strconv.FormatFloat(l.Smoothing, 'g', -1, 64)
 }
+
+// String returns "bce".
 func (BCEWithLogits) String() string { return "bce" }
-func (MSE) String() string           { return "mse" }
-func (l Huber) String() string       { return "huber:" + strconv.FormatFloat(l.Delta, 'g', -1, 64) }
-func (Hinge) String() string         { return "hinge" }
+
+// String returns "mse".
+func (MSE) String() string { return "mse" }
+
+// String returns "huber:DELTA".
+func (l Huber) String() string { return "huber:" + strconv.FormatFloat(l.Delta, 'g', -1, 64) }
+
+// String returns "hinge".
+func (Hinge) String() string { return "hinge" }
 
 // ParseLoss parses the --loss flag: crossentropy[:SMOOTHING] (alias ce), bce, mse,
 // huber[:DELTA] (delta 1 by default, as PyTorch) or hinge. Errors name the flag.
