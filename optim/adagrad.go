@@ -46,9 +46,7 @@ func NewAdagrad(n int, cfg AdagradConfig) (*Adagrad, error) {
 	}
 	o := &Adagrad{cfg: cfg, n: n, sum: make([]float32, n), lr: cfg.LR}
 	if v := float32(cfg.InitialAccumulatorValue); v != 0 {
-		for i := range o.sum {
-			o.sum[i] = v
-		}
+		fill(o.sum, v)
 	}
 	return o, nil
 }

@@ -7,17 +7,16 @@ import "math"
 // g holds a non-finite value. It reads g once and does not allocate.
 func GradNorm(g []float32) float64 {
 	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(g); i += 4 {
-		x0, x1, x2, x3 := float64(g[i]), float64(g[i+1]), float64(g[i+2]), float64(g[i+3])
+	for len(g) >= 4 {
+		x0, x1, x2, x3 := float64(g[0]), float64(g[1]), float64(g[2]), float64(g[3])
 		s0 += x0 * x0
 		s1 += x1 * x1
 		s2 += x2 * x2
 		s3 += x3 * x3
+		g = g[4:]
 	}
-	for ; i < len(g); i++ {
-		x := float64(g[i])
-		s0 += x * x
+	for _, x := range g {
+		s0 += float64(x) * float64(x)
 	}
 	return math.Sqrt((s0 + s1) + (s2 + s3))
 }

@@ -32,15 +32,15 @@ const (
 // bit exactly when the exponent is all ones, that is for NaN and ±Inf.
 func nonFiniteBits(g []float32) uint32 {
 	var a0, a1, a2, a3 uint32
-	i := 0
-	for ; i+4 <= len(g); i += 4 {
-		a0 |= math.Float32bits(g[i])&expBits + expLow
-		a1 |= math.Float32bits(g[i+1])&expBits + expLow
-		a2 |= math.Float32bits(g[i+2])&expBits + expLow
-		a3 |= math.Float32bits(g[i+3])&expBits + expLow
+	for len(g) >= 4 {
+		a0 |= math.Float32bits(g[0])&expBits + expLow
+		a1 |= math.Float32bits(g[1])&expBits + expLow
+		a2 |= math.Float32bits(g[2])&expBits + expLow
+		a3 |= math.Float32bits(g[3])&expBits + expLow
+		g = g[4:]
 	}
-	for ; i < len(g); i++ {
-		a0 |= math.Float32bits(g[i])&expBits + expLow
+	for _, x := range g {
+		a0 |= math.Float32bits(x)&expBits + expLow
 	}
 	return a0 | a1 | a2 | a3
 }

@@ -147,3 +147,10 @@ func sqrt64(x float64) float64 { return math.Sqrt(x) }
 
 // abs32 clears the sign bit of x.
 func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }
+
+// fill sets every element of x to v.
+func fill(x []float32, v float32) {
+	for i := range x {
+		x[i] = v
+	}
+}

@@ -75,10 +75,7 @@ func (o *Rprop) SetLR(lr float64) { o.lr = lr }
 func (o *Rprop) Step(params, grads []float32) {
 	checkLen(o.n, params, grads)
 	if o.t == 0 {
-		s := float32(o.lr)
-		for i := range o.step {
-			o.step[i] = s
-		}
+		fill(o.step, float32(o.lr))
 	}
 	o.t++
 	rpropKernel(params, grads, o.prev, o.step,

@@ -75,15 +75,16 @@ func (o *SGDHD) Step(params, grads []float32) {
 func dotDecayed(g, p, u []float32, wd float32) float64 {
 	p, u = p[:len(g)], u[:len(g)]
 	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(g); i += 4 {
-		s0 += float64(g[i]+wd*p[i]) * float64(u[i])
-		s1 += float64(g[i+1]+wd*p[i+1]) * float64(u[i+1])
-		s2 += float64(g[i+2]+wd*p[i+2]) * float64(u[i+2])
-		s3 += float64(g[i+3]+wd*p[i+3]) * float64(u[i+3])
+	for len(g) >= 4 && len(p) >= 4 && len(u) >= 4 {
+		s0 += float64(g[0]+wd*p[0]) * float64(u[0])
+		s1 += float64(g[1]+wd*p[1]) * float64(u[1])
+		s2 += float64(g[2]+wd*p[2]) * float64(u[2])
+		s3 += float64(g[3]+wd*p[3]) * float64(u[3])
+		g, p, u = g[4:], p[4:], u[4:]
 	}
-	for ; i < len(g); i++ {
-		s0 += float64(g[i]+wd*p[i]) * float64(u[i])
+	p, u = p[:len(g)], u[:len(g)]
+	for i, gi := range g {
+		s0 += float64(gi+wd*p[i]) * float64(u[i])
 	}
 	return (s0 + s1) + (s2 + s3)
 }
