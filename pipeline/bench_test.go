@@ -1,0 +1,98 @@
+package pipeline_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sgdpipe/sgdpipe/pipeline"
+)
+
+// chainStages is the number of stages in the benchmarked chains: a source, three transforms, a sink.
+const chainStages = 5
+
+// runChain runs items ints through source -> 3 no-op transforms -> sink on the engine.
+func runChain(items int) error {
+	g := pipeline.New(pipeline.Config{StallTimeout: -1})
+	s := pipeline.AddSource(g, "src", pipeline.SourceFunc[int](func(ctx context.Context, emit func(int) error) error {
+		for i := range items {
+			if err := emit(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	noop := pipeline.TransformFunc[int, int](func(ctx context.Context, v int, emit func(int) error) error { return emit(v) })
+	for i := range chainStages - 2 {
+		s = pipeline.AddTransform(g, fmt.Sprintf("t%d", i), s, noop)
+	}
+	sum := 0
+	pipeline.AddSink(g, "sink", s, pipeline.SinkFunc[int](func(ctx context.Context, v int) error { sum += v; return nil }))
+	err := g.Run(context.Background())
+	if err == nil && sum != items*(items-1)/2 {
+		err = fmt.Errorf("sum %d, want %d", sum, items*(items-1)/2)
+	}
+	return err
+}
+
+// runRefChain is the same chain written by hand: goroutines joined by channels of capacity 1.
+func runRefChain(items int) error {
+	ch := make(chan int, 1)
+	go func(out chan<- int) {
+		for i := range items {
+			out <- i
+		}
+		close(out)
+	}(ch)
+	for range chainStages - 2 {
+		in, out := ch, make(chan int, 1)
+		go func(in <-chan int, out chan<- int) {
+			for v := range in {
+				out <- v
+			}
+			close(out)
+		}(in, out)
+		ch = out
+	}
+	sum := 0
+	for v := range ch {
+		sum += v
+	}
+	if sum != items*(items-1)/2 {
+		return fmt.Errorf("sum %d, want %d", sum, items*(items-1)/2)
+	}
+	return nil
+}
+
+// BenchmarkChain measures the engine on a chain of 5 no-op stages against the hand-written channel
+// chain in the same run. items=1 shows the fixed cost of building and running a graph; larger sizes
+// the per-item cost. Metrics: ns/item and ns/item/stage for the engine, ref-ns/item for the
+// reference, and x-vs-ref = engine time / reference time (target <= 1.5).
+func BenchmarkChain(b *testing.B) {
+	for _, items := range []int{1, 1 << 16} {
+		b.Run(fmt.Sprintf("items=%d", items), func(b *testing.B) { benchChain(b, items) })
+	}
+}
+
+func benchChain(b *testing.B, items int) {
+	b.ReportAllocs()
+	var eng, ref time.Duration
+	for b.Loop() {
+		t := time.Now()
+		if err := runChain(items); err != nil {
+			b.Fatal(err)
+		}
+		eng += time.Since(t)
+		t = time.Now()
+		if err := runRefChain(items); err != nil {
+			b.Fatal(err)
+		}
+		ref += time.Since(t)
+	}
+	n := float64(b.N) * float64(items)
+	b.ReportMetric(float64(eng.Nanoseconds())/n, "ns/item")
+	b.ReportMetric(float64(eng.Nanoseconds())/n/chainStages, "ns/item/stage")
+	b.ReportMetric(float64(ref.Nanoseconds())/n, "ref-ns/item")
+	b.ReportMetric(float64(eng)/float64(ref), "x-vs-ref")
+}
