@@ -64,9 +64,13 @@ func ExampleBroadcast() {
 	// share would take extra references of a reference-counted item (Arrow: Retain n-1 times).
 	branches := pipeline.Broadcast(g, "fan", nums, 2, nil)
 	square := pipeline.AddTransform(g, "square", branches[0], pipeline.TransformFunc[int, string](
-		func(ctx context.Context, v int, emit func(string) error) error { return emit(fmt.Sprintf("%d^2=%d", v, v*v)) }))
+		func(ctx context.Context, v int, emit func(string) error) error {
+			return emit(fmt.Sprintf("%d^2=%d", v, v*v))
+		}))
 	negate := pipeline.AddTransform(g, "negate", branches[1], pipeline.TransformFunc[int, string](
-		func(ctx context.Context, v int, emit func(string) error) error { return emit(fmt.Sprintf("-%d=%d", v, -v)) }))
+		func(ctx context.Context, v int, emit func(string) error) error {
+			return emit(fmt.Sprintf("-%d=%d", v, -v))
+		}))
 	all := pipeline.Merge(g, "join", []*pipeline.Stream[string]{square, negate})
 	var got []string
 	pipeline.AddSink(g, "collect", all, pipeline.SinkFunc[string](func(ctx context.Context, s string) error {
