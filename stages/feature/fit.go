@@ -394,7 +394,7 @@ func finish(t *shardAcc, p *fitPlan) (*Spec, error) {
 		}
 	}
 	if err := s.compile(); err != nil {
-		return nil, fmt.Errorf("feature: internal: inconsistent spec: %w", err)
+		return nil, err // statistics out of float32 range (else a bug: the spec is built consistent)
 	}
 	return s, nil
 }

@@ -43,7 +43,7 @@ type Spec struct {
 	TargetKind     string   `json:"target_kind,omitempty"`  // KindInteger, KindFloat, KindString or KindBool
 	Task           Task     `json:"task,omitempty"`         // "" exactly when Target is ""
 	Classes        []string `json:"classes,omitempty"`      // class names; y is the index into Classes
-	TargetStats    *Moments `json:"target_stats,omitempty"` // statistics of a numeric target
+	TargetStats    *Moments `json:"target_stats,omitempty"` // statistics of a regression target
 	Normalize      string   `json:"normalize"`              // NormZScore, NormMinMax or NormNone
 	AllowNonFinite bool     `json:"allow_non_finite"`       // NaN/±Inf in features are imputed, not errors
 	Dim            int      `json:"dim"`                    // width of x: sum of the features' Width
@@ -278,6 +278,11 @@ func (s *Spec) validateTarget() error {
 			return fmt.Errorf("feature spec: target %q: regression on a %s target", s.Target, s.TargetKind)
 		}
 		return nil
+	}
+	if s.TargetStats != nil {
+		return fmt.Errorf("feature spec: target %q: target statistics belong to regression only", s.Target)
+	}
+	switch s.Task {
 	case Binary:
 		if len(s.Classes) != 2 {
 			return fmt.Errorf("feature spec: target %q: binary task with %d classes", s.Target, len(s.Classes))
@@ -310,6 +315,12 @@ func (s *Spec) compile() error {
 	s.plan = make([]colPlan, len(s.Features))
 	for i := range s.Features {
 		s.plan[i] = newColPlan(&s.Features[i], s.Normalize)
+		for j, v := range s.plan[i].impute {
+			if !isFinite(float64(v)) {
+				return fmt.Errorf("feature spec: column %q: mean %g of element %d is out of float32 range once normalized: rescale the column",
+					s.Features[i].Name, s.Features[i].Stats[j].Mean(), j)
+			}
+		}
 	}
 	labels, err := newLabelLookup(s.TargetKind, s.Classes)
 	if err != nil {
@@ -343,6 +354,7 @@ func (s *Spec) outSchema(hasTarget, hasRow bool) *arrow.Schema {
 type colPlan struct {
 	shift, scale []float64 // Numeric/Tensor: out = (v - shift[j]) * scale[j]; len Width
 	impute       []float32 // Numeric/Tensor: the normalized mean, written for nulls; len Width
+	intSafe      bool      // no integer (|v| <= 2^64) can leave the float32 range once normalized
 	vocab        map[string]int32
 }
 
@@ -370,6 +382,12 @@ func newColPlan(c *Column, norm string) colPlan {
 			}
 			p.shift[j], p.scale[j] = shift, scale
 			p.impute[j] = float32((m.Mean() - shift) * scale)
+		}
+		p.intSafe = true
+		for j := range p.shift {
+			if (0x1p64+math.Abs(p.shift[j]))*p.scale[j] >= math.MaxFloat32 {
+				p.intSafe = false
+			}
 		}
 	case OneHot:
 		p.vocab = make(map[string]int32, len(c.Vocab))
@@ -565,7 +583,7 @@ func b2i(b bool) int {
 // target is present with a type its classes cannot be read from. Integer and float widths may differ
 // from Fit's. Safe for concurrent use; it allocates the result.
 func (s *Spec) Columns(schema *arrow.Schema) (cols []int, hasTarget bool, err error) {
-	if len(s.plan) != len(s.Features) {
+	if len(s.plan) != len(s.Features) || len(s.Features) == 0 {
 		return nil, false, fmt.Errorf("feature: the spec is not initialised: get it from Fit or json.Unmarshal")
 	}
 	cols = make([]int, 0, len(s.Features)+1)

@@ -262,6 +262,9 @@ func (t *targetAcc) finish(s *Spec, task Task) error {
 		}
 		s.Task = Regression
 		m := t.mom
+		if m.check() != nil {
+			return fmt.Errorf("feature: target %q: values too large for float64 statistics (the variance overflows): rescale the target", t.name)
+		}
 		s.TargetStats = &m
 		return nil
 	}
@@ -280,10 +283,6 @@ func (t *targetAcc) finish(s *Spec, task Task) error {
 	s.Classes = make([]string, len(keys))
 	for i, k := range keys {
 		s.Classes[i] = className(k)
-	}
-	if numeric {
-		m := t.mom
-		s.TargetStats = &m
 	}
 	return nil
 }

@@ -218,34 +218,35 @@ func fillTensor(out outView, arr arrow.Array, p *colPlan, allow bool, w where, t
 	child := ll.ListValues()
 	switch c := child.(type) {
 	case *array.Int8:
-		return tensorInto(out, ll, c.Int8Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Int8Values(), child, p, !p.intSafe, allow, w, t)
 	case *array.Int16:
-		return tensorInto(out, ll, c.Int16Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Int16Values(), child, p, !p.intSafe, allow, w, t)
 	case *array.Int32:
-		return tensorInto(out, ll, c.Int32Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Int32Values(), child, p, !p.intSafe, allow, w, t)
 	case *array.Int64:
-		return tensorInto(out, ll, c.Int64Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Int64Values(), child, p, !p.intSafe, allow, w, t)
 	case *array.Uint8:
-		return tensorInto(out, ll, c.Uint8Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Uint8Values(), child, p, !p.intSafe, allow, w, t)
 	case *array.Uint16:
-		return tensorInto(out, ll, c.Uint16Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Uint16Values(), child, p, !p.intSafe, allow, w, t)
 	case *array.Uint32:
-		return tensorInto(out, ll, c.Uint32Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Uint32Values(), child, p, !p.intSafe, allow, w, t)
 	case *array.Uint64:
-		return tensorInto(out, ll, c.Uint64Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Uint64Values(), child, p, !p.intSafe, allow, w, t)
 	case *array.Float32:
-		return tensorInto(out, ll, c.Float32Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Float32Values(), child, p, true, allow, w, t)
 	case *array.Float64:
-		return tensorInto(out, ll, c.Float64Values(), child, p, allow, w, t)
+		return tensorInto(out, ll, c.Float64Values(), child, p, true, allow, w, t)
 	case *array.Float16:
-		return tensorInto(out, ll, asFloat64(child, nil), child, p, allow, w, t)
+		return tensorInto(out, ll, asFloat64(child, nil), child, p, true, allow, w, t)
 	}
 	return fmt.Errorf("feature: column %q: unexpected element type %s", w.col, child.DataType())
 }
 
 // tensorInto normalizes each row of ll (elements vals, the values of child) into slots
-// [out.off, out.off+width) of its row of x.
-func tensorInto[T number](out outView, ll array.ListLike, vals []T, child arrow.Array, p *colPlan, allow bool, w where, t *tally) error {
+// [out.off, out.off+width) of its row of x. check says whether a value may be non-finite once
+// normalized (floats, or integers under an extreme scale).
+func tensorInto[T number](out outView, ll array.ListLike, vals []T, child arrow.Array, p *colPlan, check, allow bool, w where, t *tally) error {
 	n := len(p.shift)
 	shift, scale, imp := p.shift[:n], p.scale[:n], p.impute[:n]
 	rowNulls, elemNulls := ll.NullN() > 0, child.NullN() > 0
@@ -265,7 +266,7 @@ func tensorInto[T number](out outView, ll array.ListLike, vals []T, child arrow.
 		src := vals[s:e]
 		if !elemNulls {
 			scaleRow(dst, src, shift, scale)
-			if finiteRow(dst) {
+			if !check || finiteRow(dst) {
 				continue
 			}
 		}
