@@ -51,7 +51,9 @@
 // values, safe for concurrent use. Nothing in ops starts goroutines (gonum's native
 // Sgemm would, which the tiling above avoids).
 //
-// Costs (one core of an AMD EPYC Zen 5, gonum's native blas32; see bench_test.go):
-// forward + backward + SGD of an MLP 784-256-128-10 at batch 128 takes ~10 ms per
-// batch, almost all of it in the five matrix products.
+// Costs, measured with gonum's native blas32 on one core of the 2-core AMD EPYC
+// (Zen 5) development machine, see bench_test.go: one training step (forward,
+// softmax cross-entropy, backward, plain SGD) of the MLP 784-256-128-10 at batch 128
+// takes about 7 ms, ~19,000 samples/s, and allocates nothing; the five matrix
+// products are ~95% of it, so the step speeds up with the installed BLAS.
 package ops
