@@ -104,6 +104,17 @@ func (g *gen) avx512(mr, nv, unroll int) string {
 	g.i("KMOVW R13, K1")
 	g.i("SHRL $16, R13")
 	g.i("KMOVW R13, K2")
+	// Prefetch the C tile: its lines arrive while the k loop runs.
+	g.i("MOVQ R11, R13")
+	for r := 0; r < mr; r++ {
+		g.i("PREFETCHT0 (R13)")
+		if nv > 1 {
+			g.i("PREFETCHT0 64(R13)")
+		}
+		if r < mr-1 {
+			g.i("ADDQ R12, R13")
+		}
+	}
 	acc := func(r, v int) string { return fmt.Sprintf("Z%d", r*nv+v) }
 	for r := 0; r < mr; r++ {
 		for v := 0; v < nv; v++ {

@@ -5,6 +5,7 @@ package gemm
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -40,9 +41,25 @@ var benchShapes = []benchShape{
 	{"square", blas.NoTrans, blas.NoTrans, 2048, 2048, 2048},
 }
 
-// BenchmarkSgemm measures Implementation{} (threads from -cpu) on every
-// shape and kernel, reporting GFLOP/s and the speed-up over gonum's native
-// Sgemm timed in the same run on the same operands ("x-vs-gonum").
+// benchRef is another Sgemm timed in the same run as ours.
+type benchRef struct {
+	name string
+	impl blas.Float32Level3
+	// threads, if set, is called with GOMAXPROCS before timing, for
+	// implementations that manage their own threads.
+	threads func(n int)
+}
+
+// references are gonum's native Sgemm and, with the build tag openblas,
+// OpenBLAS's (bench_openblas_test.go).
+var references = []benchRef{{name: "gonum", impl: gonum.Implementation{}}}
+
+// BenchmarkSgemm measures Implementation{} (goroutines from -cpu) on every
+// shape and kernel, and each reference on the same operands. GFLOP/s is
+// computed from the median call, which the other engineers' jobs on a shared
+// machine disturb less than the mean (ns/op); "x-vs-gonum" (and
+// "x-vs-openblas") divide the reference's median call time, measured just
+// before, by ours.
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range benchShapes {
 		name := fmt.Sprintf("%s/%s%s/m=%d/n=%d/k=%d", s.name, transName(s.tA), transName(s.tB), s.m, s.n, s.k)
@@ -52,38 +69,59 @@ func BenchmarkSgemm(b *testing.B) {
 			call := func(impl blas.Float32Level3) {
 				impl.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, o.a, o.lda, o.b, o.ldb, 0, o.c, o.ldc)
 			}
-			ref := timeCall(func() { call(gonum.Implementation{}) })
+			flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
+			refNs := make([]float64, len(references))
+			for i, r := range references {
+				if r.threads != nil {
+					r.threads(runtime.GOMAXPROCS(0))
+				}
+				refNs[i] = timeCall(func() { call(r.impl) })
+			}
+			run := func(b *testing.B, impl blas.Float32Level3) float64 {
+				call(impl)
+				var ring [1024]float64 // the latest call times
+				n := 0
+				b.ReportAllocs()
+				for b.Loop() {
+					start := time.Now()
+					call(impl)
+					ring[n%len(ring)] = float64(time.Since(start).Nanoseconds())
+					n++
+				}
+				ns := median(ring[:min(n, len(ring))])
+				b.ReportMetric(flops/ns, "GFLOP/s")
+				return ns
+			}
 			for _, kern := range kernels {
 				b.Run(kern.name, func(b *testing.B) {
-					impl := config{kern, packAuto, 0}.use(b)
-					call(impl)
-					b.ReportAllocs()
-					for b.Loop() {
-						call(impl)
+					ns := run(b, config{kern, packAuto, 0}.use(b))
+					for i, r := range references {
+						b.ReportMetric(refNs[i]/ns, "x-vs-"+r.name)
 					}
-					ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-					b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)/ns, "GFLOP/s")
-					b.ReportMetric(ref/ns, "x-vs-gonum")
 				})
+			}
+			for _, r := range references {
+				b.Run(r.name, func(b *testing.B) { run(b, r.impl) })
 			}
 		})
 	}
 }
 
-// timeCall returns the fastest of a few timed runs of f, in nanoseconds per
-// call, spending about 200 ms (at least one call per run).
+// timeCall returns the median time of f in nanoseconds over about 200 ms of
+// calls (at least five).
 func timeCall(f func()) float64 {
 	f()
-	var runs []float64
+	var calls []float64
 	deadline := time.Now().Add(200 * time.Millisecond)
-	for len(runs) < 3 || time.Now().Before(deadline) && len(runs) < 50 {
+	for len(calls) < 5 || time.Now().Before(deadline) {
 		start := time.Now()
-		calls := 0
-		for calls == 0 || time.Since(start) < 5*time.Millisecond {
-			f()
-			calls++
-		}
-		runs = append(runs, float64(time.Since(start).Nanoseconds())/float64(calls))
+		f()
+		calls = append(calls, float64(time.Since(start).Nanoseconds()))
 	}
-	return slices.Min(runs)
+	return median(calls)
+}
+
+func median(x []float64) float64 {
+	slices.Sort(x)
+	return x[len(x)/2]
 }

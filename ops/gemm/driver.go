@@ -28,9 +28,11 @@ type problem struct {
 type packing int
 
 const (
-	packAuto packing = iota // decided by plan
-	packNone                // read A and (if possible) B in place
-	packBoth                // always pack both
+	packAuto  packing = iota // decided by plan
+	packNone                 // read A and (if possible) B in place
+	packBoth                 // always pack both
+	packOnlyA                // pack A; B only if it must be
+	packOnlyB                // pack B, read A in place
 )
 
 // forcePacking overrides plan in tests; packAuto in production.
@@ -55,6 +57,10 @@ func (p *problem) plan(kern *kernel) (packA, packB bool) {
 		return false, p.bT || !kern.maskedB
 	case packBoth:
 		return true, true
+	case packOnlyA:
+		return true, p.bT || !kern.maskedB
+	case packOnlyB:
+		return false, true
 	}
 	packB = p.bT || !kern.maskedB || p.m > 4*kern.mr && p.ldb >= 512
 	packA = p.n > 8*kern.nr && (p.aT || p.lda >= 512)

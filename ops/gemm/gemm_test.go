@@ -172,7 +172,7 @@ type config struct {
 }
 
 func (c config) String() string {
-	p := [...]string{"auto", "inplace", "packed"}[c.packing]
+	p := [...]string{"auto", "inplace", "packed", "packedA", "packedB"}[c.packing]
 	return fmt.Sprintf("%s/%s/threads=%d", c.kern.name, p, c.threads)
 }
 
@@ -193,7 +193,7 @@ func (c config) use(t testing.TB) Implementation {
 func configs() []config {
 	var cs []config
 	for _, k := range kernels {
-		for _, p := range []packing{packAuto, packNone, packBoth} {
+		for _, p := range []packing{packAuto, packNone, packBoth, packOnlyA, packOnlyB} {
 			cs = append(cs, config{k, p, 1})
 		}
 		cs = append(cs, config{k, packAuto, 3})
