@@ -3,6 +3,7 @@ package ops
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -11,17 +12,22 @@ import (
 )
 
 // benchVsRef times ours with b.Loop, then the reference for as many iterations, and
-// reports GFLOP/s (flops per call), samples/s (samples per call, if > 0) and
-// x-vs-ref = reference time / our time (above 1: we are faster).
+// reports GFLOP/s (flops per call), samples/s (samples per call, if > 0),
+// x-vs-ref = reference time / our time (above 1: we are faster), and the same
+// throughputs per CPU second of the benchmark's thread (Linux only).
 func benchVsRef(b *testing.B, flops, samples float64, ours, ref func()) {
 	b.ReportAllocs()
+	runtime.LockOSThread() // ours and ref run serially on this thread: its CPU time is theirs
+	defer runtime.UnlockOSThread()
 	ours()
 	ref()
 	n := 0
+	cpu0, cpuOK := threadCPU()
 	for b.Loop() {
 		ours()
 		n++
 	}
+	cpu1, _ := threadCPU()
 	per := b.Elapsed().Seconds() / float64(n)
 	t0 := time.Now()
 	for range n {
@@ -33,6 +39,15 @@ func benchVsRef(b *testing.B, flops, samples float64, ours, ref func()) {
 		b.ReportMetric(samples/per, "samples/s")
 	}
 	b.ReportMetric(refPer/per, "x-vs-ref")
+	if cpuOK {
+		// Per CPU second: robust to other processes sharing the cores. The reference
+		// may use other threads (gonum's parallel path), so its ratio stays wall time.
+		cpuPer := (cpu1 - cpu0).Seconds() / float64(n)
+		b.ReportMetric(flops/cpuPer/1e9, "GFLOP/cpu-s")
+		if samples > 0 {
+			b.ReportMetric(samples/cpuPer, "samples/cpu-s")
+		}
+	}
 }
 
 // mlpDims is the MNIST MLP of the PyTorch anchor.
