@@ -1,0 +1,74 @@
+package feature
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/sgdpipe/sgdpipe/io/source"
+)
+
+// Fit runs the statistics pre-pass over ds and returns the Spec that featurizes it as cfg says.
+//
+// It starts workers goroutines (workers <= 0 means GOMAXPROCS; never more than the shards), each
+// reading whole shards of the projected columns (features, then target); per-shard statistics
+// (Welford mean and M2, min, max, null and non-finite counts, vocabulary counts, distinct target
+// values) are merged in shard order, so the Spec is bitwise the same whatever workers is. Records
+// read are released as soon as they are counted; memory is bounded by the shards in flight, the
+// vocabularies (at most MaxDistinct values per one-hot column) and the target's distinct values (at
+// most MaxClasses+1).
+//
+// Errors are one line naming the file, column and row (counted from 0 within the file) at fault: a
+// missing target or feature column, a feature type no encoding handles, NaN/±Inf in a feature (unless
+// cfg.AllowNonFinite), a list column whose rows differ in length, a null or NaN target, a target with
+// too many or too few classes for its task, an empty dataset; a read error of ds comes back as ds
+// reported it. When ctx is cancelled Fit stops every worker and returns an error that wraps ctx.Err().
+// Fit returns only after all its goroutines have returned.
+func Fit(ctx context.Context, ds *source.Dataset, cfg Config, workers int) (*Spec, error) {
+	if ds == nil || ds.Schema == nil {
+		return nil, fmt.Errorf("feature: no dataset to fit")
+	}
+	return fit(ctx, newDatasetShards(ds), cfg, workers)
+}
+
+// datasetShards adapts a *source.Dataset to shardSet.
+type datasetShards struct {
+	ds        *source.Dataset
+	fileFirst []int64 // global index of each file's first row
+}
+
+// newDatasetShards computes where each file starts, to name rows within files.
+func newDatasetShards(ds *source.Dataset) *datasetShards {
+	d := &datasetShards{ds: ds, fileFirst: make([]int64, len(ds.Files))}
+	var n int64
+	for i, f := range ds.Files {
+		d.fileFirst[i] = n
+		n += f.Rows
+	}
+	return d
+}
+
+func (d *datasetShards) schema() *arrow.Schema { return d.ds.Schema }
+func (d *datasetShards) numShards() int        { return len(d.ds.Shards) }
+
+func (d *datasetShards) shard(i int) (string, int64) {
+	sh := d.ds.Shards[i]
+	if sh.File < 0 || sh.File >= len(d.ds.Files) {
+		return "", sh.First
+	}
+	return d.ds.Files[sh.File].Path, sh.First - d.fileFirst[sh.File]
+}
+
+func (d *datasetShards) read(ctx context.Context, i int, cols []int, emit func(arrow.RecordBatch) error) error {
+	return d.ds.ReadShard(ctx, i, cols, emit)
+}
+
+func (d *datasetShards) describe() string {
+	switch len(d.ds.Files) {
+	case 0:
+		return "an empty dataset"
+	case 1:
+		return d.ds.Files[0].Path
+	}
+	return fmt.Sprintf("%s and %d other files", d.ds.Files[0].Path, len(d.ds.Files)-1)
+}
