@@ -35,8 +35,8 @@ func (c AdamHDConfig) validate(n int) error {
 //	m, v as Adam;  ut = m̂t/(√v̂t + eps);  p -= αt·ut
 //
 // LR returns the learned αt; SetLR overwrites it, so do not drive Adam-HD
-// with a schedule. Step makes two passes (5 vectors) and never allocates.
-// Not safe for concurrent use; call NewAdamHD.
+// with a schedule (Apply refuses). Step makes two passes (5 vectors) and
+// never allocates. Not safe for concurrent use; call NewAdamHD.
 type AdamHD struct {
 	cfg     AdamHDConfig
 	n       int
@@ -57,6 +57,8 @@ func NewAdamHD(n int, cfg AdamHDConfig) (*AdamHD, error) {
 
 // Name returns "adam-hd".
 func (o *AdamHD) Name() string { return "adam-hd" }
+
+func (o *AdamHD) learnsRate() {}
 
 // LR returns the current learned rate α.
 func (o *AdamHD) LR() float64 { return o.alpha }

@@ -2,7 +2,6 @@ package optim
 
 import (
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 )
@@ -19,14 +18,10 @@ func axpyRef(p, g []float32, a float32) {
 	}
 }
 
-var refOnce sync.Map // n -> ns per axpyRef call
-
-// refNsPerOp times axpyRef over n elements in this process (best of 5 runs
-// of 50 calls), once per n.
+// refNsPerOp times axpyRef over n elements (best of 5 runs of 50 calls).
+// Each benchmark measures it right after its own loop, so that both see the
+// same machine load.
 func refNsPerOp(n int) float64 {
-	if v, ok := refOnce.Load(n); ok {
-		return v.(float64)
-	}
 	p, g := randVec(7, n, 1), randVec(8, n, 1e-6)
 	best := 0.0
 	for range 5 {
@@ -38,7 +33,6 @@ func refNsPerOp(n int) float64 {
 			best = ns
 		}
 	}
-	refOnce.Store(n, best)
 	return best
 }
 

@@ -32,9 +32,13 @@ type MomentumSchedule interface {
 
 // Apply sets opt's learning rate to s.LR(step) and, if s cycles momentum,
 // its momentum (β1 for the Adam family). It returns an error, without
-// changing opt, if s cycles momentum and opt has none. Call it before each
-// Step; it does not allocate on success.
+// changing opt, if s cycles momentum and opt has none, or if opt learns its
+// own rate (sgd-hd, adam-hd: a schedule would overwrite what they learn).
+// Call it before each Step; it does not allocate on success.
 func Apply(opt Optimizer, s Schedule, step int) error {
+	if _, ok := opt.(rateLearner); ok {
+		return fmt.Errorf("optim: %q learns its own learning rate; run it without a schedule", opt.Name())
+	}
 	if ms, ok := s.(MomentumSchedule); ok {
 		if m, cyc := ms.Momentum(step); cyc {
 			mo, ok := opt.(Momentumer)
@@ -47,6 +51,9 @@ func Apply(opt Optimizer, s Schedule, step int) error {
 	opt.SetLR(s.LR(step))
 	return nil
 }
+
+// rateLearner marks the hypergradient rules.
+type rateLearner interface{ learnsRate() }
 
 func schedErr(sched, field string, v float64, want string) error {
 	return &ConfigError{Rule: sched + " schedule", Field: field, Value: v, Want: want}
@@ -81,7 +88,8 @@ type stepDecay struct {
 	every     int
 }
 
-// StepDecay returns torch's StepLR: lr·gamma^⌊step/every⌋.
+// StepDecay returns torch's StepLR: lr·gamma^⌊step/every⌋. gamma is in
+// (0, 1] (a growing rate would reach +Inf; torch does not check).
 func StepDecay(lr float64, every int, gamma float64) (Schedule, error) {
 	if err := checkLR0("step", lr); err != nil {
 		return nil, err
@@ -89,8 +97,8 @@ func StepDecay(lr float64, every int, gamma float64) (Schedule, error) {
 	if every < 1 {
 		return nil, schedErr("step", "step_size", float64(every), ">= 1")
 	}
-	if !(gamma > 0) || math.IsInf(gamma, 0) {
-		return nil, schedErr("step", "gamma", gamma, "> 0 and finite")
+	if !(gamma > 0 && gamma <= 1) {
+		return nil, schedErr("step", "gamma", gamma, "in (0, 1]")
 	}
 	return stepDecay{lr, gamma, every}, nil
 }
@@ -110,7 +118,7 @@ type multiStep struct {
 }
 
 // MultiStepDecay returns torch's MultiStepLR: lr·gamma^(number of milestones
-// <= step). Milestones need not be sorted; a repeated milestone counts twice,
+// <= step), gamma in (0, 1]. Milestones need not be sorted; a repeated milestone counts twice,
 // as in torch. The schedule keeps a sorted copy.
 func MultiStepDecay(lr float64, milestones []int, gamma float64) (Schedule, error) {
 	if err := checkLR0("multistep", lr); err != nil {
@@ -124,8 +132,8 @@ func MultiStepDecay(lr float64, milestones []int, gamma float64) (Schedule, erro
 	if ms[0] < 1 {
 		return nil, schedErr("multistep", "milestones", float64(ms[0]), ">= 1")
 	}
-	if !(gamma > 0) || math.IsInf(gamma, 0) {
-		return nil, schedErr("multistep", "gamma", gamma, "> 0 and finite")
+	if !(gamma > 0 && gamma <= 1) {
+		return nil, schedErr("multistep", "gamma", gamma, "in (0, 1]")
 	}
 	return multiStep{lr, gamma, ms}, nil
 }
@@ -142,13 +150,14 @@ func (s multiStep) String() string {
 // exponential is torch's ExponentialLR.
 type exponential struct{ lr, gamma float64 }
 
-// ExponentialDecay returns torch's ExponentialLR: lr·gamma^step.
+// ExponentialDecay returns torch's ExponentialLR: lr·gamma^step, gamma in
+// (0, 1] (a growing rate would reach +Inf; torch does not check).
 func ExponentialDecay(lr, gamma float64) (Schedule, error) {
 	if err := checkLR0("exponential", lr); err != nil {
 		return nil, err
 	}
-	if !(gamma > 0) || math.IsInf(gamma, 0) {
-		return nil, schedErr("exponential", "gamma", gamma, "> 0 and finite")
+	if !(gamma > 0 && gamma <= 1) {
+		return nil, schedErr("exponential", "gamma", gamma, "in (0, 1]")
 	}
 	return exponential{lr, gamma}, nil
 }

@@ -91,6 +91,10 @@ func TestOneCycleMomentum(t *testing.T) {
 	if err := Apply(adam, s, 11); err != nil || !near(adam.Momentum(), 0.85) || !near(adam.LR(), 0.5) {
 		t.Fatalf("Apply to adam: %v beta1 %v lr %v", err, adam.Momentum(), adam.LR())
 	}
+	hd, _ := NewAdamHD(2, DefaultAdamHDConfig())
+	if err := Apply(hd, s, 3); err == nil || !strings.Contains(err.Error(), `"adam-hd" learns its own learning rate`) || hd.LR() != 1e-3 {
+		t.Fatalf("Apply to adam-hd: %v (lr %v)", err, hd.LR())
+	}
 	ada, _ := NewAdagrad(2, DefaultAdagradConfig())
 	if err := Apply(ada, s, 3); err == nil || !strings.Contains(err.Error(), `but "adagrad" has none`) || ada.LR() != 0.01 {
 		t.Fatalf("Apply to adagrad: %v (lr %v)", err, ada.LR())
@@ -171,7 +175,7 @@ func TestScheduleErrors(t *testing.T) {
 		{second(StepDecay(-1, 1, 0.5)), "step schedule: lr must be > 0 and finite, got -1"},
 		{second(MultiStepDecay(0.1, nil, 0.5)), "multistep schedule: milestones must be a non-empty list"},
 		{second(MultiStepDecay(0.1, []int{0}, 0.5)), "multistep schedule: milestones must be >= 1, got 0"},
-		{second(ExponentialDecay(0.1, 0)), "exponential schedule: gamma must be > 0"},
+		{second(ExponentialDecay(0.1, 0)), "exponential schedule: gamma must be in (0, 1], got 0"},
 		{second(InverseTimeDecay(0.1, -1, 1)), "invtime schedule: decay must be >= 0"},
 		{second(Linear(0.1, 0, 1, 5)), "linear schedule: start_factor must be > 0"},
 		{second(Cosine(0.1, 10, 0.2)), "cosine schedule: eta_min must be in [0, lr=0.1], got 0.2"},
@@ -237,7 +241,8 @@ func TestParseSchedule(t *testing.T) {
 		{"foo", `--schedule: unknown "foo" (choose one of constant, step,`},
 		{"step", "--schedule step: step_size is required"},
 		{"step:x", `--schedule step: step_size: "x" is not a whole number`},
-		{"step:10,0", "--schedule step: gamma must be > 0 and finite, got 0"},
+		{"step:10,0", "--schedule step: gamma must be in (0, 1], got 0"},
+		{"exp:1.5", "--schedule exponential: gamma must be in (0, 1], got 1.5"},
 		{"step:10,0.5,3", "--schedule step: too many values (it takes step_size, gamma)"},
 		{"step:gama=0.5", `--schedule step: unknown parameter "gama" (it takes step_size, gamma)`},
 		{"step:gamma=0.5,10", `positional value "10" after a key=value one`},

@@ -33,9 +33,9 @@ func (c SGDHDConfig) validate(n int) error {
 //	αt = αt-1 + β·⟨dt, dt-1⟩;  p -= αt·dt
 //
 // LR returns the learned αt of the last step (α0 before the first);
-// SetLR overwrites it, so do not drive SGD-HD with a schedule. Step makes
-// two passes (3 vectors) and never allocates. Not safe for concurrent use;
-// call NewSGDHD.
+// SetLR overwrites it, so do not drive SGD-HD with a schedule (Apply
+// refuses). Step makes two passes (3 vectors) and never allocates. Not safe
+// for concurrent use; call NewSGDHD.
 type SGDHD struct {
 	cfg   SGDHDConfig
 	n     int
@@ -54,6 +54,8 @@ func NewSGDHD(n int, cfg SGDHDConfig) (*SGDHD, error) {
 
 // Name returns "sgd-hd".
 func (o *SGDHD) Name() string { return "sgd-hd" }
+
+func (o *SGDHD) learnsRate() {}
 
 // LR returns the current learned rate α.
 func (o *SGDHD) LR() float64 { return o.alpha }
