@@ -44,8 +44,10 @@
 //   - A source owns what it creates until emit returns nil; then the engine does.
 //   - A Transform's Process and a Sink's Consume own the item they are given; Process passes it on
 //     (emit) or releases it, on every path, including errors.
-//   - emit moves an item downstream when it returns nil. When it returns an error (the graph was
-//     cancelled or stopped), the item was not delivered and the caller still owns it.
+//   - emit hands an item to the engine when it returns nil. When it returns an error (the graph was
+//     cancelled, or Stop was called and the caller is a source), the item was not taken and the
+//     caller still owns it. An emit already waiting for room when the graph is cancelled returns
+//     nil: the engine takes the item and hands it to the Discard hook, and the next emit fails.
 //   - Broadcast calls share(v, n) once per item before sending it to its n consumers, so the owner
 //     can take n references; each consumer then owns one.
 //   - Items the engine holds when a run ends or is cancelled (queued in an edge, buffered in an
@@ -66,6 +68,12 @@
 // graph's goroutines, concurrently. When Run returns, every goroutine it started has exited.
 //
 // Each goroutine runs under the pprof label stage=<name>, so CPU and goroutine profiles can be
-// split by stage. Statistics are kept by the engine with per-goroutine atomic counters; the clock is
-// read only when a goroutine starts or ends a wait, never per item on the fast path.
+// split by stage. Statistics are kept by the engine with atomic counters; waits are timed with a
+// coarse clock (an atomic advanced every millisecond by one goroutine per run), and only when a
+// channel operation has to wait, so the per-item fast path reads no clock.
+//
+// Cost: on a chain of no-op stages, the engine adds about one non-blocking channel attempt, three
+// atomic adds and two cancellation checks per item and stage to the channel hand-off itself; see
+// BenchmarkChain for figures against a hand-written channel chain. A run costs a few microseconds
+// per goroutine to start and stop.
 package pipeline

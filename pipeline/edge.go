@@ -2,8 +2,9 @@ package pipeline
 
 import (
 	"context"
-	"runtime"
 	"sync/atomic"
+
+	"github.com/sourcegraph/conc/panics"
 )
 
 // cacheLine pads counters written by different goroutines onto separate cache lines.
@@ -30,7 +31,8 @@ func (m *edgeMeta) meta() *edgeMeta { return m }
 type anyEdge interface {
 	meta() *edgeMeta
 	length() int
-	drain() // hands every item still queued to the discard hook; only after all workers returned
+	drain()                             // hands every item still queued to the discard hook
+	drainUntilClosed(onPanic func(any)) // the same, waiting for more until the edge is closed
 }
 
 // edge is a bounded channel between two stages. Only the engine sends and receives on ch.
@@ -92,8 +94,10 @@ func (p *port) cancelled() bool {
 }
 
 // send delivers v into the edge, waiting (and counting the wait as blocked time) while the edge is
-// full. It returns ctx.Err() if the context is done before v is delivered; the caller then still owns v.
-// The non-blocking first attempt keeps the clock off the fast path.
+// full. If the run is cancelled before the call, it returns ctx.Err() and the caller still owns v. A
+// send already waiting when the run is cancelled completes: the edge's drainer takes v and hands it
+// to the discard hook, and the caller's next send fails. So the wait is a plain channel send, not a
+// select: the fast path is one non-blocking send, which keeps the clock off it.
 func (e *edge[T]) send(p *port, v T) error {
 	if p.cancelled() {
 		return p.ctx.Err()
@@ -102,53 +106,30 @@ func (e *edge[T]) send(p *port, v T) error {
 	select {
 	case e.ch <- v:
 	default:
-		runtime.Gosched()
-		select {
-		case e.ch <- v:
-			goto sent
-		default:
-		}
 		t := p.ws.wait(p.g, stateBlocked)
-		select {
-		case e.ch <- v:
-			p.ws.resume(p.g, t, &p.ws.blocked)
-		case <-p.done:
-			p.ws.resume(p.g, t, &p.ws.blocked)
-			return p.ctx.Err()
-		}
+		e.ch <- v
+		p.ws.resume(p.g, t, &p.ws.blocked)
 	}
-sent:
 	e.sent.Add(1)
 	e.occ.Add(int64(queued))
 	return nil
 }
 
-// recv takes the next item, waiting (and counting the wait as starved time) while the edge is empty.
-// ok is false when the edge was closed by its producer. If the context is done, recv returns
-// ctx.Err(); an item it received in the same instant is handed to the discard hook first, so a
-// cancelled worker never starts processing.
+// recv takes the next item, waiting (and counting the wait as starved time) while the edge is
+// empty. ok is false when the edge was closed: err is then nil at the end of the input, or ctx.Err()
+// if the run was cancelled (producers close their edges whenever they exit, so a cancelled run
+// unblocks its receivers stage by stage). An item received once the run is cancelled is handed to
+// the discard hook and recv returns ctx.Err(), so a cancelled worker never starts processing.
 func (e *edge[T]) recv(p *port) (v T, ok bool, err error) {
 	select {
 	case v, ok = <-e.ch:
 	default:
-		runtime.Gosched()
-		select {
-		case v, ok = <-e.ch:
-			goto got
-		default:
-		}
 		t := p.ws.wait(p.g, stateStarved)
-		select {
-		case v, ok = <-e.ch:
-			p.ws.resume(p.g, t, &p.ws.starved)
-		case <-p.done:
-			p.ws.resume(p.g, t, &p.ws.starved)
-			return v, false, p.ctx.Err()
-		}
+		v, ok = <-e.ch
+		p.ws.resume(p.g, t, &p.ws.starved)
 	}
-got:
 	if !ok {
-		return v, false, nil
+		return v, false, p.ctx.Err()
 	}
 	e.recvd.Add(1)
 	if p.cancelled() {
@@ -157,4 +138,15 @@ got:
 		return zero, false, p.ctx.Err()
 	}
 	return v, true, nil
+}
+
+// drainUntilClosed hands every item sent into the edge to the discard hook until the producers
+// close it. It runs on its own goroutine once the run is cancelled, so that producers waiting in
+// send are released; a panicking hook is reported to onPanic and draining goes on.
+func (e *edge[T]) drainUntilClosed(onPanic func(any)) {
+	for v := range e.ch {
+		if r := panics.Try(func() { e.drop(v) }); r != nil {
+			onPanic(r.Value)
+		}
+	}
 }

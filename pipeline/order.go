@@ -136,7 +136,7 @@ func runOrdered[In, Out any](p *port, in *edge[In], o *orderer[Out], t Transform
 		}
 		v, ok, err := in.recv(p)
 		if err != nil || !ok {
-			flush := err == nil && acc != nil && !p.cancelled()
+			flush := err == nil && acc != nil
 			if flush {
 				o.queue <- s // Flush's outputs follow every input received before the end
 			} else {

@@ -26,9 +26,9 @@ type Config struct {
 
 	// StallTimeout is how long no stage may make progress (no item sent or received on any edge)
 	// before the watchdog reports a stall. 0 means DefaultStallTimeout; < 0 disables the watchdog.
-	// The watchdog samples the counters every StallTimeout/10, so a stall is reported between
-	// StallTimeout and 1.1*StallTimeout after the last progress. It reports each stall once, and again
-	// only after progress resumes and stops again.
+	// The watchdog samples the counters every StallTimeout/10 (at least every millisecond), so a
+	// stall is reported between StallTimeout and 1.1*StallTimeout after the last progress. It reports
+	// each stall once, and again only after progress resumes and stops again.
 	StallTimeout time.Duration
 
 	// OnStall, if set, is called with the report of each stall, besides the log, from the watchdog's
@@ -52,6 +52,7 @@ type Graph struct {
 	names map[string]bool
 	errs  []error // build errors, returned by Run
 
+	clock    atomic.Int64 // coarse graph clock, advanced every clockPeriod while Run runs
 	ran      atomic.Bool  // Run has been called
 	started  atomic.Bool  // t0 is set: the graph clock runs
 	finished atomic.Bool  // Run has returned; endAt is set
@@ -65,6 +66,8 @@ type Graph struct {
 	cancel  context.CancelFunc   // cancels the run's context
 	aborted bool                 // the workers' abort channels are closed
 	aborts  []chan struct{}      // one per goroutine, closed after the run's context is cancelled
+
+	drainers sync.WaitGroup // the edges' drainers of a cancelled run
 }
 
 // New returns an empty graph with the given configuration. Cost: one small allocation.
@@ -78,6 +81,13 @@ func New(cfg Config) *Graph {
 
 // now returns the graph clock: nanoseconds since Run started (monotonic).
 func (g *Graph) now() int64 { return int64(time.Since(g.t0)) }
+
+// clockPeriod is the resolution of the coarse clock that times the workers' waits. Reading the
+// system clock costs 20-250 ns depending on the machine, as much as a channel hand-off, so waits
+// read an atomic that one goroutine per run advances every clockPeriod instead. A wait is then
+// measured as a whole number of periods; over many waits the error averages out (a wait of length
+// d spans d/clockPeriod ticks on average), and waits longer than a few periods are exact to a period.
+const clockPeriod = time.Millisecond
 
 // failf records a build error; Run returns the first one.
 func (g *Graph) failf(format string, args ...any) {
@@ -125,8 +135,11 @@ func (g *Graph) check() error {
 // spawn submits one goroutine of stage s to the pool. The goroutine runs body under a pprof label
 // stage=<name> (so the watchdog can find its stack), turns a panic into an error naming the stage
 // (the stack goes to the debug log, not the message), prefixes errors with the stage name, records
-// the first error and cancels the run, and calls clean when body returns nil.
-func (g *Graph) spawn(p *pool.ContextPool, s *stage, ws *workerStats, body func(*port) error, clean func()) {
+// the first error and cancels the run, and finally calls exit, which closes the stage's outputs
+// once its last goroutine is done. Because the run is cancelled before a failing goroutine closes
+// anything, a consumer that sees its input closed can tell a failure (ctx.Err() != nil) from the end
+// of the input, and never flushes after an error.
+func (g *Graph) spawn(p *pool.ContextPool, s *stage, ws *workerStats, body func(*port) error, exit func()) {
 	abort := g.newAbort()
 	p.Go(func(ctx context.Context) error {
 		ws.enter(g)
@@ -144,10 +157,9 @@ func (g *Graph) spawn(p *pool.ContextPool, s *stage, ws *workerStats, body func(
 		if err != nil {
 			err = fmt.Errorf("stage %q: %w", s.name, err)
 			g.fail(err)
-			return err
 		}
-		clean()
-		return nil
+		exit()
+		return err
 	})
 }
 
@@ -174,7 +186,8 @@ func (g *Graph) newAbort() chan struct{} {
 	return c
 }
 
-// abortAll closes every worker's abort channel; it runs once the run's context is done.
+// abortAll runs once the run's context is done: it closes every worker's abort channel and starts a
+// drainer per edge, which releases producers waiting in send until the edge is closed.
 func (g *Graph) abortAll() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -184,6 +197,13 @@ func (g *Graph) abortAll() {
 	g.aborted = true
 	for _, c := range g.aborts {
 		close(c)
+	}
+	for _, e := range g.edges {
+		g.drainers.Go(func() {
+			e.drainUntilClosed(func(v any) {
+				g.fail(fmt.Errorf("pipeline: Discard hook of stage %q panicked: %v", e.meta().from, v))
+			})
+		})
 	}
 }
 
@@ -221,12 +241,13 @@ func (g *Graph) Run(ctx context.Context) error {
 	for _, s := range g.stages {
 		s.start(p)
 	}
-	stopWatchdog := g.startWatchdog()
+	stopTicker := g.startTicker()
 	_ = p.Wait() // every stage goroutine has returned; g.err holds the first error
-	stopWatchdog()
+	stopTicker()
 	if !stopAbort() {
 		<-aborted // the AfterFunc goroutine has started: let it finish
 	}
+	g.drainers.Wait() // every edge is closed: its producers have returned
 	g.endAt.Store(g.now())
 	g.finished.Store(true)
 

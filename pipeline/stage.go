@@ -11,9 +11,9 @@ import (
 // Source produces the items of a pipeline. Run is called once, on its own goroutine; it passes each
 // item to emit and returns when it has no more (nil), or on failure. emit blocks while the
 // downstream edge is full and returns ctx.Err() once the graph is cancelled or stopped (Stop); the
-// item passed to a failed emit was not delivered and still belongs to the source, which should then
-// return the error. Run must not call emit after it returns. A source that returns an error wrapping
-// context.Canceled after Stop ends cleanly.
+// item passed to a failed emit was not taken and still belongs to the source, which should then
+// return the error. Run must not call emit after it returns, and should watch ctx in any long wait
+// of its own. A source that returns an error wrapping context.Canceled after Stop ends cleanly.
 type Source[Out any] interface {
 	Run(ctx context.Context, emit func(Out) error) error
 }
@@ -26,8 +26,9 @@ func (f SourceFunc[Out]) Run(ctx context.Context, emit func(Out) error) error { 
 
 // Transform maps one input to zero or more outputs. Process owns in: it passes it on (emit) or
 // releases it, on every path. It passes each output to emit and returns emit's error if emit fails;
-// the output given to a failed emit still belongs to Process. Process must not retain emit after it
-// returns. With Workers(n > 1), Process is called concurrently from n goroutines on the same value.
+// the output given to a failed emit still belongs to Process. emit blocks while the downstream edge
+// is full and fails once the graph is cancelled. Process must not retain emit after it returns. With
+// Workers(n > 1), Process is called concurrently from n goroutines on the same value.
 type Transform[In, Out any] interface {
 	Process(ctx context.Context, in In, emit func(Out) error) error
 }
@@ -80,12 +81,11 @@ type stage struct {
 	start      func(p *pool.ContextPool) // submits the stage's goroutines with Graph.spawn
 	drain      func()                    // discards items left in the stage's own buffers; nil if none
 	held       func() int64              // items in the stage's own buffers; nil if none
-	live       atomic.Int32              // workers that have not yet returned cleanly
+	live       atomic.Int32              // goroutines that have not returned yet
 }
 
-// lastCloses returns the function each worker calls when it returns cleanly: the last of n to do so
-// runs closeOut. A worker that fails never calls it, so a failed stage never closes its output and
-// its consumers cannot mistake the failure for the end of their input.
+// lastCloses returns the function each of the stage's n goroutines calls when it returns: the last
+// one runs closeOut.
 func (s *stage) lastCloses(n int, closeOut func()) func() {
 	s.live.Store(int32(n))
 	return func() {

@@ -18,8 +18,9 @@ const (
 )
 
 // workerStats is written by one goroutine and read by Report and the watchdog. Busy time is not
-// counted per item: it is the worker's lifetime minus its starved and blocked time, so the clock is
-// read only when a wait begins and ends (the slow path of a channel operation).
+// counted per item: it is the worker's lifetime minus its starved and blocked time. Waits are timed
+// with the graph's coarse clock (an atomic load), and only on the slow path of a channel operation:
+// the fast path never reads a clock.
 type workerStats struct {
 	state   atomic.Int32
 	since   atomic.Int64 // graph clock (ns since Run started) when the current wait began
@@ -42,7 +43,7 @@ func (w *workerStats) exit(g *Graph) {
 
 // wait marks the start of a wait of the given kind and returns its start time.
 func (w *workerStats) wait(g *Graph, state int32) int64 {
-	t := g.now()
+	t := g.clock.Load()
 	w.since.Store(t)
 	w.state.Store(state)
 	return t
@@ -51,7 +52,7 @@ func (w *workerStats) wait(g *Graph, state int32) int64 {
 // resume ends a wait that began at t and adds its length to total.
 func (w *workerStats) resume(g *Graph, t int64, total *atomic.Int64) {
 	w.state.Store(stateBusy)
-	total.Add(g.now() - t)
+	total.Add(g.clock.Load() - t)
 }
 
 // times returns the worker's busy, starved and blocked time as of now (graph clock), counting a wait

@@ -64,20 +64,34 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
-// startWatchdog starts the stall watchdog (unless disabled) and returns the function that stops it
-// and waits for its goroutine to exit.
-func (g *Graph) startWatchdog() (stop func()) {
+// startTicker starts the goroutine that advances the coarse clock and runs the stall watchdog
+// (unless disabled); it returns the function that stops it and waits for it to exit.
+func (g *Graph) startTicker() (stop func()) {
 	timeout := g.cfg.StallTimeout
 	if timeout == 0 {
 		timeout = DefaultStallTimeout
 	}
-	if timeout < 0 {
-		return func() {}
+	var w *watchdog
+	if timeout > 0 {
+		w = &watchdog{g: g, timeout: timeout, every: max(timeout/10, clockPeriod), last: g.progress(), since: g.t0}
+		w.checked = g.t0
 	}
 	quit, exited := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(exited)
-		g.watch(quit, timeout)
+		tick := time.NewTicker(clockPeriod)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-tick.C:
+				g.clock.Store(g.now())
+				if w != nil && now.Sub(w.checked) >= w.every {
+					w.check(now)
+				}
+			}
+		}
 	}()
 	return func() {
 		close(quit)
@@ -95,34 +109,36 @@ func (g *Graph) progress() int64 {
 	return n
 }
 
-func (g *Graph) watch(quit <-chan struct{}, timeout time.Duration) {
-	tick := time.NewTicker(max(timeout/10, time.Millisecond))
-	defer tick.Stop()
-	last, since, reported := g.progress(), time.Now(), false
-	for {
-		select {
-		case <-quit:
-			return
-		case now := <-tick.C:
-			if p := g.progress(); p != last {
-				last, since, reported = p, now, false
-				continue
-			}
-			idle := now.Sub(since)
-			if reported || idle < timeout {
-				continue
-			}
-			reported = true
-			rep := g.stallReport(idle)
-			g.log.Warn("pipeline: stall: no stage made progress", zap.Duration("idle", idle),
-				zap.Strings("suspects", rep.Suspects), zap.Strings("holding", rep.Holding),
-				zap.String("report", rep.String()))
-			if g.cfg.OnStall != nil {
-				if r := panics.Try(func() { g.cfg.OnStall(rep) }); r != nil {
-					g.log.Error("pipeline: OnStall panicked", zap.String("panic", fmt.Sprint(r.Value)),
-						zap.ByteString("stack", r.Stack))
-				}
-			}
+// watchdog is the state of the stall detector; only the ticker goroutine touches it.
+type watchdog struct {
+	g              *Graph
+	timeout, every time.Duration
+	last           int64     // progress at the last change
+	since, checked time.Time // when progress last changed; when it was last checked
+	reported       bool      // the current stall has been reported
+}
+
+// check samples the progress counter and reports a stall once it has not moved for the timeout.
+func (w *watchdog) check(now time.Time) {
+	w.checked = now
+	if p := w.g.progress(); p != w.last {
+		w.last, w.since, w.reported = p, now, false
+		return
+	}
+	idle := now.Sub(w.since)
+	if w.reported || idle < w.timeout {
+		return
+	}
+	w.reported = true
+	g := w.g
+	rep := g.stallReport(idle)
+	g.log.Warn("pipeline: stall: no stage made progress", zap.Duration("idle", idle),
+		zap.Strings("suspects", rep.Suspects), zap.Strings("holding", rep.Holding),
+		zap.String("report", rep.String()))
+	if g.cfg.OnStall != nil {
+		if r := panics.Try(func() { g.cfg.OnStall(rep) }); r != nil {
+			g.log.Error("pipeline: OnStall panicked", zap.String("panic", fmt.Sprint(r.Value)),
+				zap.ByteString("stack", r.Stack))
 		}
 	}
 }
