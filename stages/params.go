@@ -1,0 +1,129 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Snapshot is one immutable version of the flat parameter vector, published by the optimizer stage.
+// Workers read Params and must call ParamStore.Release when done; they never write to it.
+type Snapshot struct {
+	Version int64     // number of optimizer steps applied to produce these parameters
+	Params  []float32 // flat parameters, layout of the model's ops.Layout; read-only
+	refs    int
+}
+
+// ParamStore holds the versioned parameter snapshots shared by the optimizer (one writer) and the
+// forward/backward workers (readers). It implements the staleness bound of bounded-staleness SGD:
+// a worker about to compute a gradient for step t (1-based) acquires a snapshot whose version is at
+// least t-1-S; with S = 0 that is exactly the parameters after step t-1 (synchronous SGD).
+//
+// It keeps S+2 buffers, enough that Publish never waits for a buffer while workers make progress.
+// ParamStore is safe for concurrent use. Acquire and Publish block and honour ctx.
+type ParamStore struct {
+	mu        sync.Mutex
+	cond      chan struct{} // closed and replaced on every change (broadcast)
+	staleness int64
+	bufs      []*Snapshot
+	latest    *Snapshot
+}
+
+// NewParamStore returns a store whose first snapshot is a copy of params with the given version (the
+// number of steps already applied: 0, or the step of a resumed checkpoint).
+func NewParamStore(params []float32, staleness int, version int64) *ParamStore {
+	if staleness < 0 {
+		panic("stages: negative staleness")
+	}
+	s := &ParamStore{cond: make(chan struct{}), staleness: int64(staleness)}
+	for range staleness + 2 {
+		s.bufs = append(s.bufs, &Snapshot{Params: make([]float32, len(params))})
+	}
+	copy(s.bufs[0].Params, params)
+	s.bufs[0].Version = version
+	s.latest = s.bufs[0]
+	return s
+}
+
+// Staleness returns the bound S.
+func (s *ParamStore) Staleness() int { return int(s.staleness) }
+
+func (s *ParamStore) broadcastLocked() {
+	close(s.cond)
+	s.cond = make(chan struct{})
+}
+
+// Acquire returns the latest snapshot once its version is at least step-1-S, for a worker computing a
+// gradient of step (1-based). The caller must Release it.
+func (s *ParamStore) Acquire(ctx context.Context, step int64) (*Snapshot, error) {
+	need := step - 1 - s.staleness
+	s.mu.Lock()
+	for s.latest.Version < need {
+		wait := s.cond
+		s.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		s.mu.Lock()
+	}
+	snap := s.latest
+	snap.refs++
+	s.mu.Unlock()
+	return snap, nil
+}
+
+// Release hands a snapshot back.
+func (s *ParamStore) Release(snap *Snapshot) {
+	s.mu.Lock()
+	snap.refs--
+	if snap.refs < 0 {
+		s.mu.Unlock()
+		panic("stages: snapshot released twice")
+	}
+	s.broadcastLocked()
+	s.mu.Unlock()
+}
+
+// Latest returns the version and a read-only view of the newest parameters. The view stays valid until
+// the next Publish; only the optimizer (the single publisher) may use it without Acquire.
+func (s *ParamStore) Latest() (int64, []float32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.latest.Version, s.latest.Params
+}
+
+// Publish copies params into a free buffer and makes it the latest snapshot with the given version.
+func (s *ParamStore) Publish(ctx context.Context, version int64, params []float32) error {
+	s.mu.Lock()
+	for {
+		var free *Snapshot
+		for _, b := range s.bufs {
+			if b != s.latest && b.refs == 0 {
+				free = b
+				break
+			}
+		}
+		if free != nil {
+			if len(params) != len(free.Params) {
+				s.mu.Unlock()
+				panic(fmt.Sprintf("stages: publish %d parameters into a store of %d", len(params), len(free.Params)))
+			}
+			copy(free.Params, params)
+			free.Version = version
+			s.latest = free
+			s.broadcastLocked()
+			s.mu.Unlock()
+			return nil
+		}
+		wait := s.cond
+		s.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+	}
+}

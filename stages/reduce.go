@@ -1,0 +1,105 @@
+package stages
+
+import (
+	"context"
+	"fmt"
+)
+
+// StepGrad is the gradient of one optimizer step: the sum of its micro-batch gradients in micro-batch
+// order, with the step's loss and accuracy counts.
+type StepGrad struct {
+	Step         int64
+	Epoch, Batch int
+	Rows         int
+	Last         bool     // last step of the epoch
+	Next         Position // data position after the step
+	Version      int64 // oldest parameter version among the micro-batches (staleness = Step-1-Version)
+	Loss         float64
+	Correct      int
+	Grad         []float32 // from the trainer's gradient pool; the optimizer returns it
+}
+
+// pendingStep collects the micro-batch gradients of one step.
+type pendingStep struct {
+	grads []Gradient
+	have  int
+}
+
+// Reducer sums the micro-batch gradients of each step in a fixed order (micro-batch index 0, 1, ...), so
+// the sum is bitwise the same whatever the timing and the number of workers, and emits steps in step
+// order. It is a single-worker stage.
+type Reducer struct {
+	t       *Trainer
+	next    int64 // next step to emit
+	pending map[int64]*pendingStep
+}
+
+func newReducer(t *Trainer, firstStep int64) *Reducer {
+	return &Reducer{t: t, next: firstStep, pending: make(map[int64]*pendingStep)}
+}
+
+// Process files g under its step and emits every step that is complete, in order.
+func (r *Reducer) Process(ctx context.Context, g Gradient, emit func(StepGrad) error) error {
+	p := r.pending[g.Step]
+	if p == nil {
+		p = &pendingStep{grads: make([]Gradient, g.Count)}
+		r.pending[g.Step] = p
+	}
+	if g.Index >= len(p.grads) || p.grads[g.Index].Grad != nil {
+		r.t.gradPool.put(g.Grad)
+		return fmt.Errorf("stages: step %d: micro-batch %d received twice or out of range", g.Step, g.Index)
+	}
+	p.grads[g.Index] = g
+	p.have++
+	for {
+		p := r.pending[r.next]
+		if p == nil || p.have < len(p.grads) {
+			return nil
+		}
+		delete(r.pending, r.next)
+		r.next++
+		sg := r.sum(p)
+		if err := emit(sg); err != nil {
+			r.t.gradPool.put(sg.Grad)
+			return err
+		}
+	}
+}
+
+// sum adds the gradients of a complete step in micro-batch order into the first one's buffer.
+func (r *Reducer) sum(p *pendingStep) StepGrad {
+	first := p.grads[0]
+	sg := StepGrad{Step: first.Step, Epoch: first.Epoch, Batch: first.Batch, Rows: first.BatchRows,
+		Last: first.Last, Next: first.Next, Version: first.Version, Grad: first.Grad}
+	for i, g := range p.grads {
+		sg.Loss += g.Loss
+		sg.Correct += g.Correct
+		sg.Version = min(sg.Version, g.Version)
+		if i == 0 {
+			continue
+		}
+		addTo(sg.Grad, g.Grad)
+		r.t.gradPool.put(g.Grad)
+	}
+	return sg
+}
+
+// discardPending returns the buffers of incomplete steps to the pool (after cancellation).
+func (r *Reducer) discardPending() {
+	for k, p := range r.pending {
+		for _, g := range p.grads {
+			if g.Grad != nil {
+				r.t.gradPool.put(g.Grad)
+			}
+		}
+		delete(r.pending, k)
+	}
+}
+
+// addTo computes dst += src element-wise.
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+}

@@ -1,0 +1,275 @@
+package stages
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"go.uber.org/zap"
+
+	"github.com/sgdpipe/sgdpipe/pipeline"
+)
+
+// ErrInterrupted is returned (wrapped) by Train when its context was cancelled: the run stopped at a step
+// boundary and, with a checkpoint directory, wrote a checkpoint that --resume continues from.
+var ErrInterrupted = errors.New("training interrupted")
+
+// Train runs the standard training graph described by cfg:
+//
+//	reader ×R → shuffler → normalizer ×N → batcher → split → forward ×W → backward ×W → reducer → optimizer
+//
+// and returns the trained model (not yet saved: call Model.Save). Cancelling ctx stops the run at a step
+// boundary, writes a checkpoint when cfg.CheckpointDir is set, and returns an error wrapping both
+// ErrInterrupted and ctx's error. Every goroutine has exited and every record is released when Train
+// returns.
+func Train(ctx context.Context, cfg TrainConfig) (*Result, error) {
+	t, err := newTrainer(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer t.dp.Close()
+	return t.run(ctx)
+}
+
+func (t *Trainer) run(ctx context.Context) (*Result, error) {
+	cfg := t.cfg
+	if cfg.ValSplit > 0 || len(cfg.Val) > 0 {
+		if err := t.openValidation(); err != nil {
+			return nil, err
+		}
+		defer t.val.Close()
+	}
+	t.start = time.Now()
+	t.epochStart = t.start
+	res := &Result{}
+	if t.state.Pos.Epoch >= cfg.Data.Epochs {
+		t.log.Info("checkpoint is already at the end of training", zap.Int64("step", t.state.Step))
+	} else {
+		// The graph runs under its own context so that an interrupt stops it at a step boundary: the
+		// optimizer's Consume is never cut in the middle.
+		gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		stop := context.AfterFunc(ctx, cancel)
+		g := pipeline.New(pipeline.Config{Logger: t.log})
+		batches, err := t.dp.Add(g, t.state.Pos)
+		if err != nil {
+			stop()
+			cancel()
+			return nil, err
+		}
+		if t.cfg.ValSplit > 0 {
+			batches = pipeline.AddTransform(g, "holdout", batches, holdout{t}, pipeline.Discard(Batch.Release))
+		}
+		micro := pipeline.AddTransform(g, "split", batches, &Splitter{MicroRows: t.microRows(), FirstStep: t.state.Step + 1},
+			pipeline.Capacity(cfg.Workers), pipeline.Discard(Micro.Release))
+		acts := pipeline.AddTransform(g, "forward", micro, forwardWorker{t},
+			pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), pipeline.Discard(func(a *activation) { a.release(t) }))
+		grads := pipeline.AddTransform(g, "backward", acts, backwardWorker{t},
+			pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), pipeline.Discard(func(gr Gradient) { t.gradPool.put(gr.Grad) }))
+		red := newReducer(t, t.state.Step+1)
+		steps := pipeline.AddTransform(g, "reduce", grads, red,
+			pipeline.Capacity(1), pipeline.Discard(func(sg StepGrad) { t.gradPool.put(sg.Grad) }))
+		pipeline.AddSink(g, "optimize", steps, optimizerSink{t})
+		err = g.Run(gctx)
+		stop()
+		cancel()
+		red.discardPending()
+		res.Report = g.Report()
+		switch {
+		case err == nil:
+		case errors.Is(err, errStopEarly):
+			res.Stopped = "early-stop"
+		case errors.Is(err, errMaxSteps):
+			res.Stopped = "max-steps"
+			if cerr := t.writeCheckpoint(); cerr != nil {
+				return nil, cerr
+			}
+		case ctx.Err() != nil:
+			// Interrupted: the state is at the last applied step; save it so --resume continues there.
+			if cerr := t.writeCheckpoint(); cerr != nil {
+				return nil, errors.Join(ErrInterrupted, cerr)
+			}
+			if t.cfg.CheckpointDir != "" {
+				t.log.Info("interrupted: checkpoint written", zap.String("path", t.lastCheckpoint), zap.Int64("step", t.state.Step))
+			}
+			return nil, errors.Join(ErrInterrupted, ctx.Err())
+		default:
+			return nil, err
+		}
+	}
+	res.Model = t.model(t.finalParams())
+	res.Steps = t.state.Step
+	res.Epochs = t.epochs
+	res.Skipped = t.state.Skipped
+	return res, nil
+}
+
+// finalParams returns the parameters of the trained model: the SWA average when averaging ran, else
+// the optimizer's parameters.
+func (t *Trainer) finalParams() []float32 {
+	if t.avg != nil && t.avg.Count() > 0 {
+		return t.avg.Average()
+	}
+	return t.params
+}
+
+// model wraps parameters as a Model (sharing the slice).
+func (t *Trainer) model(params []float32) *Model {
+	return &Model{Spec: t.spec, Features: t.features, Loss: t.loss, Net: t.net, Params: params, Recipe: t.cfg.recipe()}
+}
+
+// openValidation prepares the validation evaluator (separate files, or the held-out split).
+func (t *Trainer) openValidation() error {
+	cfg := t.cfg
+	ec := EvalConfig{Paths: cfg.Val, Readers: cfg.Data.Readers, Workers: cfg.Workers, Mem: cfg.Data.Mem, Logger: t.log}
+	if cfg.ValSplit > 0 {
+		ec.Paths = cfg.Data.Paths
+		seed, frac := t.seed, cfg.ValSplit
+		ec.Filter = func(r int64) bool { return inValSplit(seed, r, frac) }
+	}
+	e, err := newEvaluator(t.model(t.params), ec, false)
+	if err != nil {
+		return err
+	}
+	t.val = e
+	return nil
+}
+
+// endOfPeriod runs the end-of-epoch and evaluation work after a step: averaging bookkeeping,
+// validation, the plateau schedule, early stopping, an epoch checkpoint and the epoch callback.
+func (t *Trainer) endOfPeriod(ctx context.Context, epoch int, epochEnd, evalNow bool) error {
+	st := &t.state
+	info := EpochInfo{Epoch: epoch, Step: st.Step, TrainLoss: math.NaN(), TrainAcc: math.NaN(), Elapsed: time.Since(t.start)}
+	if st.epochRows > 0 {
+		info.TrainLoss = st.epochLoss / float64(st.epochRows)
+		if t.classify {
+			info.TrainAcc = float64(st.epochCorrect) / float64(st.epochRows)
+		}
+	}
+	if evalNow && t.val != nil {
+		r, err := t.val.evaluate(ctx, t.evalParams())
+		if err != nil {
+			return err
+		}
+		info.Val = r
+		if p, ok := t.sched.(interface{ Observe(float64) bool }); ok {
+			p.Observe(r.Loss)
+		}
+		if r.Loss < st.BestVal {
+			st.BestVal, st.BadEvals = r.Loss, 0
+		} else {
+			st.BadEvals++
+		}
+	}
+	if epochEnd {
+		st.epochLoss, st.epochCorrect, st.epochRows = 0, 0, 0
+		t.epochStart = time.Now()
+		if t.cfg.CheckpointDir != "" {
+			if err := t.writeCheckpoint(); err != nil {
+				return err
+			}
+		}
+	}
+	t.epochs = append(t.epochs, info)
+	if t.cfg.OnEpoch != nil {
+		t.cfg.OnEpoch(info)
+	}
+	if t.cfg.Patience > 0 && st.BadEvals >= t.cfg.Patience {
+		t.log.Info("early stopping: validation loss has not improved", zap.Int("evaluations", st.BadEvals), zap.Float64("best", st.BestVal))
+		return errStopEarly
+	}
+	return nil
+}
+
+// evalParams returns the parameters validation should judge: the running average once averaging has
+// started, else the current parameters.
+func (t *Trainer) evalParams() []float32 { return t.finalParams() }
+
+// holdout is the stage that removes the validation split's rows from each training batch. It filters
+// after batching, so batch boundaries and data positions (resume) are those of the unfiltered stream; a
+// batch keeps about (1-ValSplit)·B rows, and a batch left with no rows still travels (it carries the
+// epoch boundary and the position) and makes a step that changes nothing.
+type holdout struct{ t *Trainer }
+
+func (h holdout) Process(ctx context.Context, b Batch, emit func(Batch) error) error {
+	ids := b.RowIDs()
+	keep := make([]int, 0, len(ids))
+	for i, r := range ids {
+		if !inValSplit(h.t.seed, r, h.t.cfg.ValSplit) {
+			keep = append(keep, i)
+		}
+	}
+	if len(keep) < len(ids) {
+		rec, err := takeRows(b.Rec, keep, h.t.cfg.Data.Mem)
+		b.Release()
+		if err != nil {
+			return err
+		}
+		b.Rec, b.Rows = rec, len(keep)
+	}
+	if err := emit(b); err != nil {
+		b.Release()
+		return err
+	}
+	return nil
+}
+
+// takeRows returns a new record of the given rows of a featurized batch record {x, y?, __row}.
+func takeRows(rec arrow.RecordBatch, rows []int, mem memory.Allocator) (arrow.RecordBatch, error) {
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	cols := make([]arrow.Array, 0, rec.NumCols())
+	release := func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	for i := range int(rec.NumCols()) {
+		switch c := rec.Column(i).(type) {
+		case *array.FixedSizeList:
+			data, _, width := xView(rec)
+			b := array.NewBuilder(mem, c.DataType()).(*array.FixedSizeListBuilder)
+			vb := b.ValueBuilder().(*array.Float32Builder)
+			vb.Reserve(len(rows) * width)
+			for _, r := range rows {
+				b.Append(true)
+				vb.AppendValues(data[r*width:(r+1)*width], nil)
+			}
+			cols = append(cols, b.NewArray())
+			b.Release()
+		case *array.Int32:
+			b := array.NewInt32Builder(mem)
+			for _, r := range rows {
+				b.Append(c.Value(r))
+			}
+			cols = append(cols, b.NewArray())
+			b.Release()
+		case *array.Float32:
+			b := array.NewFloat32Builder(mem)
+			for _, r := range rows {
+				b.Append(c.Value(r))
+			}
+			cols = append(cols, b.NewArray())
+			b.Release()
+		case *array.Int64:
+			b := array.NewInt64Builder(mem)
+			for _, r := range rows {
+				b.Append(c.Value(r))
+			}
+			cols = append(cols, b.NewArray())
+			b.Release()
+		default:
+			release()
+			return nil, fmt.Errorf("stages: cannot filter column %q of type %s", rec.ColumnName(i), c.DataType())
+		}
+	}
+	out := array.NewRecordBatch(rec.Schema(), cols, int64(len(rows)))
+	release()
+	return out, nil
+}

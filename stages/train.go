@@ -1,0 +1,409 @@
+package stages
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/sgdpipe/sgdpipe/io/source"
+	"github.com/sgdpipe/sgdpipe/ops"
+	"github.com/sgdpipe/sgdpipe/optim"
+	"github.com/sgdpipe/sgdpipe/pipeline"
+	"github.com/sgdpipe/sgdpipe/stages/feature"
+)
+
+// TrainConfig is the whole recipe of a training run: the data path, the model, the loss, the update
+// rule and its schedule, the parallelism and the side work. The zero value of each field is its
+// documented default; Validate reports a bad value naming its CLI flag.
+type TrainConfig struct {
+	Data DataConfig // files, target/features, shuffling, normalization, batch size, readers, ...
+
+	Val       []string // --val: validation files; nil = none (or ValSplit)
+	ValSplit  float64  // --val-split: fraction of the training rows held out (seeded), in [0, 1)
+	EvalEvery int      // --eval-every: validate every N steps; 0 = at the end of every epoch
+	Patience  int      // --patience: stop after this many evaluations without a better validation loss; 0 = off
+
+	Model      string  // --model: "linear" or "mlp:256,128" (default "mlp:256,128")
+	Activation string  // --activation (default relu)
+	Dropout    float64 // --dropout
+	Init       string  // --init (default "default": PyTorch nn.Linear's)
+	Loss       string  // --loss; "" = from the task (cross-entropy, bce, mse)
+
+	Optimizer   string  // --optimizer: rule name with options, e.g. "adam:beta2=0.99" (default sgd)
+	LR          float64 // --lr; 0 = the rule's default
+	Momentum    float64 // --momentum (sgd, rmsprop)
+	Nesterov    bool    // --nesterov (sgd)
+	WeightDecay float64 // --weight-decay
+	Schedule    string  // --schedule, optim.ParseSchedule syntax (default constant)
+	Warmup      int     // --warmup: linear warm-up steps before the schedule
+	ClipNorm    float64 // --clip-norm: clip the gradient's global L2 norm; 0 = off
+	ClipValue   float64 // --clip-value: clip each gradient element to [-v, v]; 0 = off
+	SWAStart    int     // --swa-start: average the parameters at the end of every epoch from this epoch (1-based); 0 = off
+
+	Workers    int   // --workers: forward and backward workers (default 2)
+	MicroBatch int   // --micro-batch: rows per micro-batch (default: batch/2); fixes the gradient summation order
+	Staleness  int   // --staleness: max parameter versions a worker may lag (0 = synchronous, deterministic)
+	MaxSteps   int64 // stop after this many steps (0 = run all epochs)
+
+	CheckpointDir   string // --checkpoint: directory of the checkpoint file; "" = none
+	CheckpointEvery int    // --checkpoint-every: steps between checkpoints (0 = only at epoch ends and on interrupt)
+	Resume          bool   // --resume: continue from the checkpoint in CheckpointDir
+
+	OnNonFinite string // --on-nonfinite: stop (default), skip or backoff
+
+	Logger  *zap.Logger
+	OnStep  func(StepInfo)  // called by the optimizer stage after every step; must be quick
+	OnEpoch func(EpochInfo) // called after every evaluation point / epoch
+}
+
+// withDefaults returns c with zero values replaced by defaults.
+func (c TrainConfig) withDefaults() TrainConfig {
+	if c.Model == "" {
+		c.Model = "mlp:256,128"
+	}
+	if c.Init == "" {
+		c.Init = "default"
+	}
+	if c.Optimizer == "" {
+		c.Optimizer = "sgd"
+	}
+	if c.Workers == 0 {
+		c.Workers = 2
+	}
+	if c.OnNonFinite == "" {
+		c.OnNonFinite = "stop"
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return c
+}
+
+// Validate checks the configuration and names the flag at fault.
+func (c TrainConfig) Validate() error {
+	c = c.withDefaults()
+	if err := c.Data.Validate(); err != nil {
+		return err
+	}
+	switch {
+	case c.ValSplit < 0 || c.ValSplit >= 1 || math.IsNaN(c.ValSplit):
+		return fmt.Errorf("--val-split: must be in [0, 1), got %v", c.ValSplit)
+	case c.ValSplit > 0 && len(c.Val) > 0:
+		return errors.New("--val and --val-split: give one or the other")
+	case c.EvalEvery < 0:
+		return fmt.Errorf("--eval-every: must be >= 0, got %d", c.EvalEvery)
+	case c.Patience < 0:
+		return fmt.Errorf("--patience: must be >= 0, got %d", c.Patience)
+	case c.Patience > 0 && len(c.Val) == 0 && c.ValSplit == 0:
+		return errors.New("--patience: early stopping needs validation data (--val or --val-split)")
+	case c.LR < 0 || math.IsNaN(c.LR) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("--lr: must be > 0, got %v", c.LR)
+	case c.Warmup < 0:
+		return fmt.Errorf("--warmup: must be >= 0, got %d", c.Warmup)
+	case c.ClipNorm < 0 || math.IsNaN(c.ClipNorm):
+		return fmt.Errorf("--clip-norm: must be >= 0, got %v", c.ClipNorm)
+	case c.ClipValue < 0 || math.IsNaN(c.ClipValue):
+		return fmt.Errorf("--clip-value: must be >= 0, got %v", c.ClipValue)
+	case c.SWAStart < 0:
+		return fmt.Errorf("--swa-start: must be >= 0, got %d", c.SWAStart)
+	case c.Workers < 1 || c.Workers > 256:
+		return fmt.Errorf("--workers: must be in [1, 256], got %d", c.Workers)
+	case c.MicroBatch < 0:
+		return fmt.Errorf("--micro-batch: must be >= 0, got %d", c.MicroBatch)
+	case c.Staleness < 0 || c.Staleness > 64:
+		return fmt.Errorf("--staleness: must be in [0, 64], got %d", c.Staleness)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("--checkpoint-every: must be >= 0, got %d", c.CheckpointEvery)
+	case c.Resume && c.CheckpointDir == "":
+		return errors.New("--resume: needs --checkpoint DIR")
+	}
+	switch c.OnNonFinite {
+	case "stop", "skip", "backoff":
+	default:
+		return fmt.Errorf("--on-nonfinite: unknown policy %q (choose stop, skip or backoff)", c.OnNonFinite)
+	}
+	if _, err := ops.ParseSpec(c.Model, c.Activation, c.Dropout); err != nil {
+		return err
+	}
+	if err := ops.CheckInit(c.Init); err != nil {
+		return err
+	}
+	if c.Loss != "" {
+		if _, err := ops.ParseLoss(c.Loss); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recipe is the part of the configuration that decides the trained model (not the concurrency knobs,
+// which never change the result at staleness 0), stored in the model file.
+func (c TrainConfig) recipe() string {
+	r := map[string]any{
+		"model": c.Model, "activation": c.Activation, "dropout": c.Dropout, "init": c.Init, "loss": c.Loss,
+		"optimizer": c.Optimizer, "lr": c.LR, "momentum": c.Momentum, "nesterov": c.Nesterov,
+		"weight_decay": c.WeightDecay, "schedule": c.Schedule, "warmup": c.Warmup, "clip_norm": c.ClipNorm,
+		"clip_value": c.ClipValue, "swa_start": c.SWAStart, "micro_batch": c.MicroBatch,
+		"staleness": c.Staleness, "seed": c.Data.Seed, "epochs": c.Data.Epochs, "batch": c.Data.Batch,
+		"shuffle": c.Data.Shuffle, "shuffle_buffer": c.Data.ShuffleBuffer, "val_split": c.ValSplit,
+	}
+	b, _ := json.Marshal(r) // map keys are sorted: deterministic
+	return string(b)
+}
+
+// trainState is the optimizer stage's progress, saved in checkpoints.
+type trainState struct {
+	Step     int64
+	Pos      Position // data position after the last applied step
+	LRScale  float64  // backoff factor applied to the schedule's rate
+	Skipped  int64    // batches dropped by the divergence guard
+	BestVal  float64  // best validation loss so far (early stopping)
+	BadEvals int      // evaluations since the best one
+
+	epochLoss    float64
+	epochCorrect int64
+	epochRows    int64
+}
+
+// Result is what a training run produced.
+type Result struct {
+	Model   *Model
+	Steps   int64
+	Epochs  []EpochInfo
+	Report  pipeline.Report
+	Skipped int64
+	Stopped string // "", "early-stop", "max-steps"
+}
+
+// Trainer owns one training run's shared state. It is created by Train.
+type Trainer struct {
+	cfg      TrainConfig
+	log      *zap.Logger
+	dp       *DataPath
+	ds       *source.Dataset
+	batch    int // rows per batch
+	features *feature.Spec
+	spec     ops.Spec
+	net      *ops.Net
+	loss     ops.Loss
+	classify bool
+	seed     uint64
+
+	params []float32 // the optimizer's master copy
+	backup []float32 // params before the step in progress (skip/backoff policies only)
+	opt    optim.Optimizer
+	sched  optim.Schedule
+	avg    *optim.Averager
+	store  *ParamStore
+
+	actPool  freeList[*activation]
+	gradPool freeList[[]float32]
+
+	state          trainState
+	start          time.Time
+	epochStart     time.Time
+	epochs         []EpochInfo
+	lastCheckpoint string
+	val            *evaluator
+}
+
+// microSeed derives the random seed of a micro-batch's dropout masks from the run seed, the step and
+// the micro-batch index, so masks do not depend on which worker runs it.
+func (t *Trainer) microSeed(m Micro) uint64 {
+	return mix64(t.seed ^ mix64(uint64(m.Step)<<8|uint64(m.Index)))
+}
+
+func (t *Trainer) onStep(info StepInfo) {
+	if t.cfg.OnStep != nil {
+		t.cfg.OnStep(info)
+	}
+}
+
+// lastOfEpoch reports whether sg is the last step of its epoch.
+func (t *Trainer) lastOfEpoch(sg StepGrad) bool { return sg.Last }
+
+// nextPosition returns the data position after the step.
+func nextPosition(sg StepGrad) Position { return sg.Next }
+
+// newTrainer prepares everything but the pipeline: data set, features, model, optimizer, checkpoint.
+func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	t := &Trainer{cfg: cfg, log: cfg.Logger, seed: cfg.Data.Seed}
+	var ck *checkpoint
+	if cfg.Resume {
+		var err error
+		if ck, err = loadCheckpoint(cfg.CheckpointDir); err != nil {
+			return nil, err
+		}
+	}
+	dcfg := cfg.Data
+	dcfg.Logger = t.log
+	if ck != nil {
+		dcfg.Spec = ck.model.Features
+	}
+	dp, err := OpenDataPath(ctx, dcfg)
+	if err != nil {
+		return nil, err
+	}
+	t.dp, t.ds, t.features, t.batch = dp, dp.Dataset, dp.Spec, dp.Config().Batch
+	if err := t.buildModel(ck); err != nil {
+		dp.Close()
+		return nil, err
+	}
+	if err := t.buildOptimizer(ck); err != nil {
+		dp.Close()
+		return nil, err
+	}
+	t.store = NewParamStore(t.params, cfg.Staleness, t.state.Step)
+	if cfg.OnNonFinite != "stop" {
+		t.backup = make([]float32, len(t.params))
+	}
+	outDim := t.net.OutDim()
+	maxMicro := t.microRows()
+	t.actPool.make = func() *activation {
+		return &activation{ws: t.net.NewWorkspace(maxMicro), dOut: make([]float32, maxMicro*outDim)}
+	}
+	n := t.net.NumParams()
+	t.gradPool.make = func() []float32 { return make([]float32, n) }
+	return t, nil
+}
+
+// microRows is the fixed micro-batch size.
+func (t *Trainer) microRows() int {
+	if t.cfg.MicroBatch > 0 {
+		return min(t.cfg.MicroBatch, t.batch)
+	}
+	return max(1, (t.batch+1)/2)
+}
+
+// outputs returns the width of the network's output layer for the task.
+func outputs(fs *feature.Spec) (int, error) {
+	switch fs.Task {
+	case feature.Classification:
+		if len(fs.Classes) < 2 {
+			return 0, fmt.Errorf("--target %q: classification needs at least 2 classes, found %d", fs.Target, len(fs.Classes))
+		}
+		return len(fs.Classes), nil
+	case feature.Binary, feature.Regression:
+		return 1, nil
+	}
+	return 0, fmt.Errorf("--target: no target column: training needs one (--target NAME)")
+}
+
+// defaultLoss returns the loss for a task.
+func defaultLoss(task feature.Task) string {
+	switch task {
+	case feature.Classification:
+		return "crossentropy"
+	case feature.Binary:
+		return "bce"
+	default:
+		return "mse"
+	}
+}
+
+func (t *Trainer) buildModel(ck *checkpoint) error {
+	cfg := t.cfg
+	out, err := outputs(t.features)
+	if err != nil {
+		return err
+	}
+	if ck != nil {
+		m := ck.model
+		t.spec, t.net, t.loss = m.Spec, m.Net, m.Loss
+		t.params = m.Params
+	} else {
+		t.spec, err = ops.ParseSpec(cfg.Model, cfg.Activation, cfg.Dropout)
+		if err != nil {
+			return err
+		}
+		t.net, err = ops.NewNet(t.spec, t.features.Dim, out)
+		if err != nil {
+			return fmt.Errorf("--model: %w", err)
+		}
+		lossName := cfg.Loss
+		if lossName == "" {
+			lossName = defaultLoss(t.features.Task)
+		}
+		if t.loss, err = ops.ParseLoss(lossName); err != nil {
+			return err
+		}
+		t.params = t.net.Layout().NewVector()
+		rng := rand.New(rand.NewPCG(t.seed, 0x5eed1417))
+		if err := t.net.Init(t.params, cfg.Init, rng); err != nil {
+			return err
+		}
+	}
+	t.classify = t.features.Task != feature.Regression
+	if t.loss.Link() == ops.LinkSigmoid && out != 1 {
+		return fmt.Errorf("--loss %s needs a binary target, but %q has %d classes", t.loss, t.features.Target, out)
+	}
+	return nil
+}
+
+// stepsPerEpoch returns the number of optimizer steps in one epoch: one per batch (a validation split
+// removes rows from batches, not batches).
+func (t *Trainer) stepsPerEpoch() int {
+	rows, b := t.ds.Rows, int64(t.batch)
+	if t.cfg.Data.DropLast {
+		return int(max(rows/b, 1))
+	}
+	return int(max((rows+b-1)/b, 1))
+}
+
+// inValSplit reports whether global row r belongs to the seeded validation split.
+func inValSplit(seed uint64, r int64, frac float64) bool {
+	h := mix64(seed ^ 0x7a11d ^ mix64(uint64(r)))
+	return float64(h>>11)/(1<<53) < frac
+}
+
+func (t *Trainer) buildOptimizer(ck *checkpoint) error {
+	cfg := t.cfg
+	n := t.net.NumParams()
+	var opts map[string]string
+	if cfg.Nesterov {
+		opts = map[string]string{"nesterov": "true"}
+	}
+	opt, err := optim.ParseOptimizer(cfg.Optimizer, optim.Config{N: n, LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay, Options: opts})
+	if err != nil {
+		return err
+	}
+	t.opt = opt
+	lr0 := opt.LR()
+	total := t.stepsPerEpoch() * cfg.Data.Epochs
+	spec := cfg.Schedule
+	if cfg.Warmup > 0 {
+		if spec == "" {
+			spec = "constant"
+		}
+		spec = fmt.Sprintf("warmup:%d+%s", cfg.Warmup, spec)
+	}
+	t.sched, err = optim.ParseSchedule(spec, lr0, total)
+	if err != nil {
+		return err
+	}
+	if cfg.SWAStart > 0 {
+		spe := t.stepsPerEpoch()
+		t.avg, err = optim.NewAverager(n, optim.AveragerConfig{From: (cfg.SWAStart) * spe, Every: spe})
+		if err != nil {
+			return fmt.Errorf("--swa-start: %w", err)
+		}
+	}
+	t.state.LRScale = 1
+	t.state.BestVal = math.Inf(1)
+	if ck != nil {
+		if err := ck.restore(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
