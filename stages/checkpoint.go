@@ -18,9 +18,9 @@ const CheckpointFile = "checkpoint.safetensors"
 
 const (
 	metaCheckpoint = "sgdpipe.checkpoint" // JSON of checkpointState
-	optPrefix      = "optimizer."        // optimizer state tensors
-	avgPrefix      = "average."          // averager state tensors
-	schedPrefix    = "schedule."         // stateful schedule (plateau) tensors
+	optPrefix      = "optimizer."         // optimizer state tensors
+	avgPrefix      = "average."           // averager state tensors
+	schedPrefix    = "schedule."          // stateful schedule (plateau) tensors
 )
 
 // checkpointState is the scalar progress stored in a checkpoint's metadata. The data position is row

@@ -51,12 +51,12 @@ type evalPart struct {
 
 // EvalConfig configures an evaluation or prediction pass.
 type EvalConfig struct {
-	Paths    []string
-	Readers  int // concurrent shard readers (default 1)
-	Workers  int // featurize+forward workers (default 2)
-	Batch    int // rows per forward pass (default 1024)
-	Mem      memory.Allocator
-	Logger   *zap.Logger
+	Paths   []string
+	Readers int // concurrent shard readers (default 1)
+	Workers int // featurize+forward workers (default 2)
+	Batch   int // rows per forward pass (default 1024)
+	Mem     memory.Allocator
+	Logger  *zap.Logger
 	// Filter keeps only the rows whose global row index passes (validation split); nil keeps all.
 	Filter func(row int64) bool
 	// Keep lists input columns copied to predictions (Predict only).
@@ -314,13 +314,13 @@ func argmax(v []float32) int {
 
 // evalTotals merges parts (in input order, so sums are deterministic) into an EvalResult.
 type evalTotals struct {
-	task      feature.Task
-	classes   []string
-	rows      int64
-	loss      float64
-	confusion []int64
-	scores    []float32
-	labels    []int32
+	task                       feature.Task
+	classes                    []string
+	rows                       int64
+	loss                       float64
+	confusion                  []int64
+	scores                     []float32
+	labels                     []int32
 	sumY, sumY2, sumAbs, sumSq float64
 }
 

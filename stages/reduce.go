@@ -13,7 +13,7 @@ type StepGrad struct {
 	Rows         int
 	Last         bool     // last step of the epoch
 	Next         Position // data position after the step
-	Version      int64 // oldest parameter version among the micro-batches (staleness = Step-1-Version)
+	Version      int64    // oldest parameter version among the micro-batches (staleness = Step-1-Version)
 	Loss         float64
 	Correct      int
 	Grad         []float32 // from the trainer's gradient pool; the optimizer returns it

@@ -123,16 +123,16 @@ func (a *activation) release(t *Trainer) {
 
 // Gradient is one micro-batch's gradient (already scaled by 1/BatchRows), as sent to the reducer.
 type Gradient struct {
-	Step                 int64
-	Epoch, Batch         int
-	Index, Count         int
-	Rows, BatchRows      int
-	Last                 bool
-	Next                 Position
-	Version              int64 // parameter version the gradient was computed at
-	Loss                 float64
-	Correct              int
-	Grad                 []float32 // from the trainer's gradient pool; the reducer returns it
+	Step            int64
+	Epoch, Batch    int
+	Index, Count    int
+	Rows, BatchRows int
+	Last            bool
+	Next            Position
+	Version         int64 // parameter version the gradient was computed at
+	Loss            float64
+	Correct         int
+	Grad            []float32 // from the trainer's gradient pool; the reducer returns it
 }
 
 // freeList is a mutex-protected free list that allocates when empty: pools of workspaces and gradient
