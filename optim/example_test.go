@@ -3,6 +3,7 @@ package optim_test
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/sgdpipe/sgdpipe/optim"
 )
@@ -182,4 +183,34 @@ func ExampleNewSGDHD() {
 	}
 	fmt.Printf("alpha %.2f\n", opt.LR())
 	// Output: alpha 0.05
+}
+
+// SWA: a cosine schedule for 6 steps, then SWALR anneals from the rate
+// reached to the SWA rate over 2 steps while an Averager averages every
+// step from step 7 on.
+func ExampleSWALR() {
+	lr0 := 0.1
+	cos, _ := optim.Cosine(lr0, 12, 0)
+	swa, _ := optim.SWALR(cos.LR(6), 0.02, 2, true)
+	s, err := optim.Sequential([]optim.Schedule{cos, swa}, []int{6})
+	if err != nil {
+		panic(err)
+	}
+	avg, _ := optim.NewAverager(1, optim.AveragerConfig{From: 7})
+	opt, _ := optim.NewSGD(1, optim.SGDConfig{LR: lr0})
+	p := []float32{1}
+	var lrs []string
+	for step := range 10 {
+		if err := optim.Apply(opt, s, step); err != nil {
+			panic(err)
+		}
+		lrs = append(lrs, fmt.Sprintf("%.3f", opt.LR()))
+		opt.Step(p, []float32{p[0]})
+		avg.Update(step+1, p)
+	}
+	fmt.Println(strings.Join(lrs, " "))
+	fmt.Printf("averaged %d steps\n", avg.Count())
+	// Output:
+	// 0.100 0.098 0.093 0.085 0.075 0.063 0.050 0.035 0.020 0.020
+	// averaged 4 steps
 }
