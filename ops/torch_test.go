@@ -144,4 +144,3 @@ func widen(v []float32) []float64 {
 	}
 	return w
 }
-
