@@ -139,7 +139,36 @@ func (c TrainConfig) Validate() error {
 			return err
 		}
 	}
+	// Parse the update rule and the schedule on a stand-in size, so that a typo is a usage error before
+	// any data is read.
+	opt, err := optim.ParseOptimizer(c.Optimizer, optim.Config{N: 1, LR: c.LR, Momentum: c.Momentum, WeightDecay: c.WeightDecay, Options: c.ruleOptions()})
+	if err != nil {
+		return err
+	}
+	if _, err := optim.ParseSchedule(c.scheduleSpec(), opt.LR(), 1000); err != nil {
+		return err
+	}
 	return nil
+}
+
+// ruleOptions returns the optimizer options given by dedicated flags (--nesterov).
+func (c TrainConfig) ruleOptions() map[string]string {
+	if c.Nesterov {
+		return map[string]string{"nesterov": "true"}
+	}
+	return nil
+}
+
+// scheduleSpec returns the --schedule spec with --warmup folded in.
+func (c TrainConfig) scheduleSpec() string {
+	spec := c.Schedule
+	if c.Warmup > 0 {
+		if spec == "" {
+			spec = "constant"
+		}
+		spec = fmt.Sprintf("warmup:%d+%s", c.Warmup, spec)
+	}
+	return spec
 }
 
 // recipe is the part of the configuration that decides the trained model (not the concurrency knobs,
@@ -369,25 +398,14 @@ func inValSplit(seed uint64, r int64, frac float64) bool {
 func (t *Trainer) buildOptimizer(ck *checkpoint) error {
 	cfg := t.cfg
 	n := t.net.NumParams()
-	var opts map[string]string
-	if cfg.Nesterov {
-		opts = map[string]string{"nesterov": "true"}
-	}
-	opt, err := optim.ParseOptimizer(cfg.Optimizer, optim.Config{N: n, LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay, Options: opts})
+	opt, err := optim.ParseOptimizer(cfg.Optimizer, optim.Config{N: n, LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay, Options: cfg.ruleOptions()})
 	if err != nil {
 		return err
 	}
 	t.opt = opt
 	lr0 := opt.LR()
 	total := t.stepsPerEpoch() * cfg.Data.Epochs
-	spec := cfg.Schedule
-	if cfg.Warmup > 0 {
-		if spec == "" {
-			spec = "constant"
-		}
-		spec = fmt.Sprintf("warmup:%d+%s", cfg.Warmup, spec)
-	}
-	t.sched, err = optim.ParseSchedule(spec, lr0, total)
+	t.sched, err = optim.ParseSchedule(cfg.scheduleSpec(), lr0, total)
 	if err != nil {
 		return err
 	}
