@@ -45,12 +45,15 @@ var minFlopsPerThread float64 = ParallelMinFlops
 // plan decides whether to pack A and B for a product of this shape.
 //
 // Packing copies an operand into contiguous, aligned panels in the order the
-// kernel reads them. It costs about one cycle per element; in exchange the
-// kernel's streams are sequential, which matters when they are long and when
-// leading dimensions are large powers of two (cache-set and TLB conflicts).
-// An operand read in place must still be addressable by the kernel: a
-// transposed B must be packed (the kernel loads rows of B as vectors), and
-// so must a partial panel of B when the kernel cannot mask its loads.
+// kernel reads them, at about 0.1 ns per element (AVX2 copy and transpose
+// loops). An operand read in place must still be addressable by the
+// kernel: a transposed B must be packed (the kernel loads rows of B as
+// vectors), and so must a partial panel of B when the kernel cannot mask its
+// loads. Otherwise, measured on Zen 4 from 128³ to 2048³, reading B in place
+// is as fast or faster (by up to 10% at 512³), and so is reading A in place
+// unless its rows are a multiple of 4 KiB apart: then the twelve rows of a
+// panel fall in the same L1 sets and packing A gains about 10%, provided
+// the panel is reused over enough columns to pay for the copy.
 func (p *problem) plan(kern *kernel) (packA, packB bool) {
 	switch forcePacking {
 	case packNone:
@@ -62,8 +65,8 @@ func (p *problem) plan(kern *kernel) (packA, packB bool) {
 	case packOnlyB:
 		return false, true
 	}
-	packB = p.bT || !kern.maskedB || p.m > 4*kern.mr && p.ldb >= 512
-	packA = p.n > 8*kern.nr && (p.aT || p.lda >= 512)
+	packB = p.bT || !kern.maskedB
+	packA = p.lda%1024 == 0 && p.n >= 8*kern.nr
 	return packA, packB
 }
 

@@ -16,7 +16,9 @@ type asmKernel func(k int, a *float32, rsa, csa int, b *float32, csb int, c *flo
 
 // avx512Kernel: 12×32 tiles (24 zmm accumulators), B read through column
 // masks. A 12×kc panel of A (12 KiB at kc = 256) stays in L1 while kc×32
-// panels of B stream from a kc×nc block in L2 (512 KiB).
+// panels of B stream from a kc×nc block in L2 (256 KiB). The block sizes
+// were picked by measuring 512³ to 2048³ products; within ±5% of each
+// other, kc 128-384 and nc 128-512 all do about as well.
 var avx512Kernel = kernel{
 	name:    "avx512",
 	fn:      kernAVX512,
@@ -24,7 +26,7 @@ var avx512Kernel = kernel{
 	nr:      32,
 	maskedB: true,
 	kc:      256,
-	nc:      512,
+	nc:      256,
 	mc:      1536,
 	pack:    avx2PackOps,
 }
