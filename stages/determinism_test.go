@@ -106,6 +106,16 @@ func TestTrainDeterministicAcrossReadersAndWorkers(t *testing.T) {
 			}
 		}
 	}
+	// The comparison can fail: another seed gives another model file.
+	c := blobCfg(t, memory.DefaultAllocator, path)
+	c.Data.Seed++
+	res, err := Train(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(saveBytes(t, res.Model)) == string(ref) {
+		t.Error("a different seed gave the same model file")
+	}
 }
 
 func TestResumeMidEpochIsExact(t *testing.T) {
