@@ -34,6 +34,7 @@ func TestRpropKernelMatchesBranchy(t *testing.T) {
 	pr1, pr2, s1, s2 := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 	fill(s1, 0.01)
 	fill(s2, 0.01)
+	hitMax, hitMin := false, false
 	for i := range 60 {
 		g := randVec(uint64(i), n, 1)
 		for j := i; j < n; j += 7 {
@@ -47,11 +48,10 @@ func TestRpropKernelMatchesBranchy(t *testing.T) {
 		if j := sameBits(p1, p2); j >= 0 || sameBits(s1, s2) >= 0 || sameBits(pr1, pr2) >= 0 {
 			t.Fatalf("step %d: kernels differ (param %d: %v vs %v)", i, j, p1[max(j, 0)], p2[max(j, 0)])
 		}
-	}
-	hitMax, hitMin := false, false
-	for _, s := range s2 {
-		hitMax = hitMax || s == 0.05
-		hitMin = hitMin || s == 4e-3
+		for _, s := range s2 {
+			hitMax = hitMax || s == 0.05
+			hitMin = hitMin || s == 4e-3
+		}
 	}
 	if !hitMax || !hitMin {
 		t.Fatalf("step sizes never reached the bounds (max %v, min %v)", hitMax, hitMin)
