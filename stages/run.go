@@ -56,7 +56,11 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 		gctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		stop := context.AfterFunc(ctx, cancel)
 		g := pipeline.New(pipeline.Config{Logger: t.log})
-		batches, err := t.dp.Add(g, t.state.Pos)
+		build := t.cfg.BuildData
+		if build == nil {
+			build = func(g *pipeline.Graph, dp *DataPath, from Position) (*pipeline.Stream[Batch], error) { return dp.Add(g, from) }
+		}
+		batches, err := build(g, t.dp, t.state.Pos)
 		if err != nil {
 			stop()
 			cancel()

@@ -57,6 +57,11 @@ type TrainConfig struct {
 
 	OnNonFinite string // --on-nonfinite: stop (default), skip or backoff
 
+	// BuildData, when set, builds the data part of the graph instead of dp.Add(g, from): a custom graph
+	// can insert its own stages, e.g. between the normalizer and the batcher, with dp.AddRead,
+	// dp.AddShuffle, dp.AddNormalize and dp.AddBatch. It must start at from (a resumed position).
+	BuildData func(g *pipeline.Graph, dp *DataPath, from Position) (*pipeline.Stream[Batch], error)
+
 	Logger  *zap.Logger
 	OnStep  func(StepInfo)  // called by the optimizer stage after every step; must be quick
 	OnEpoch func(EpochInfo) // called after every evaluation point / epoch
