@@ -58,7 +58,9 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 		g := pipeline.New(pipeline.Config{Logger: t.log})
 		build := t.cfg.BuildData
 		if build == nil {
-			build = func(g *pipeline.Graph, dp *DataPath, from Position) (*pipeline.Stream[Batch], error) { return dp.Add(g, from) }
+			build = func(g *pipeline.Graph, dp *DataPath, from Position) (*pipeline.Stream[Batch], error) {
+				return dp.Add(g, from)
+			}
 		}
 		batches, err := build(g, t.dp, t.state.Pos)
 		if err != nil {
