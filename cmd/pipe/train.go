@@ -90,7 +90,7 @@ from the optimizer unless given.`,
 	f.StringVar(&c.Model, "model", "mlp:256,128", "model: linear or mlp:W1,W2,... (hidden widths)")
 	f.StringVar(&c.Activation, "activation", "", "hidden activation: relu, leakyrelu[:SLOPE], tanh, sigmoid, gelu, gelu_tanh (default relu)")
 	f.Float64Var(&c.Dropout, "dropout", 0, "dropout rate after each hidden activation")
-	f.StringVar(&c.Init, "init", "default", "initialization: default, zeros, uniform, normal, xavier-uniform, xavier-normal, he-uniform, he-normal, orthogonal")
+	f.StringVar(&c.Init, "init", "default", "initialization: default (PyTorch nn.Linear), zeros, uniform[:A], normal[:STD], xavier_uniform, xavier_normal, he_uniform, he_normal, orthogonal[:GAIN]")
 	f.StringVar(&c.Loss, "loss", "", "loss: crossentropy[:SMOOTHING], bce, mse, huber[:DELTA], hinge (default: from the task)")
 	// Optimizer.
 	f.StringVar(&c.Optimizer, "optimizer", "sgd", "update rule with options, e.g. sgd, adam, adamw, adagrad, adadelta, rmsprop, sgd-hd, adam-hd, adam:beta2=0.99")
@@ -98,7 +98,7 @@ from the optimizer unless given.`,
 	f.Float64Var(&c.Momentum, "momentum", 0, "momentum (sgd, rmsprop)")
 	f.BoolVar(&c.Nesterov, "nesterov", false, "Nesterov momentum (sgd)")
 	f.Float64Var(&c.WeightDecay, "weight-decay", 0, "L2 penalty (decoupled for adamw)")
-	f.StringVar(&c.Schedule, "schedule", "", "learning-rate schedule: constant, step:EVERY,GAMMA, multistep:M1/M2,GAMMA, exponential:GAMMA, inverse-time:DECAY,POWER, cosine, cosine-restarts:T0,TMULT, onecycle, plateau (default constant)")
+	f.StringVar(&c.Schedule, "schedule", "", "learning-rate schedule: constant, step:EVERY,GAMMA, multistep:M1/M2,GAMMA, exponential:GAMMA, invtime:DECAY,POWER, cosine, cosine-restarts:T0,TMULT, onecycle, plateau (default constant)")
 	f.IntVar(&c.Warmup, "warmup", 0, "linear warm-up steps before the schedule")
 	f.Float64Var(&c.ClipNorm, "clip-norm", 0, "clip the gradient's global L2 norm to this value")
 	f.Float64Var(&c.ClipValue, "clip-value", 0, "clip every gradient element to [-v, v]")
