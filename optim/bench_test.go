@@ -81,7 +81,11 @@ func BenchmarkHelpers(b *testing.B) {
 	run("AllFinite", 4*mlpParams, func() { AllFinite(g) })
 	run("naiveFinite", 4*mlpParams, func() { naiveAllFinite(g) })
 	run("GradNorm", 4*mlpParams, func() { GradNorm(g) })
-	run("ClipGradNorm", 12*mlpParams, func() { ClipGradNorm(g, 1e-3) }) // always clips: norm + scale pass
+	big := randVec(4, mlpParams, 1)
+	run("ClipGradNormTwice", 24*mlpParams, func() { // two calls that both clip (norm pass + scaling pass each)
+		ClipGradNorm(big, 1e-3)
+		ClipGradNorm(big, 1e-6)
+	})
 	run("ClipGradValue", 8*mlpParams, func() { ClipGradValue(g, 0.5) })
 	avg, _ := NewAverager(mlpParams, AveragerConfig{})
 	step := 0

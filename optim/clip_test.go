@@ -28,16 +28,25 @@ func TestFinite(t *testing.T) {
 			t.Errorf("%s: AllFinite = %v", tc.name, got)
 		}
 	}
-	// every position of a long vector, every kind of non-finite value
-	g := randVec(5, 103, 1)
-	for i := range g {
-		for _, bad := range []float32{nan, inf, -inf} {
-			old := g[i]
-			g[i] = bad
-			if got := FirstNonFinite(g); got != i {
-				t.Fatalf("bad value at %d found at %d", i, got)
+	// every position of a long vector, every kind of non-finite value, on
+	// sub-slices of every alignment and parity of length
+	base := randVec(5, 110, 1)
+	for off := range 3 {
+		for _, n := range []int{103, 104} {
+			g := base[off : off+n]
+			if !AllFinite(g) {
+				t.Fatalf("offset %d length %d: finite vector reported", off, n)
 			}
-			g[i] = old
+			for i := range g {
+				for _, bad := range []float32{nan, inf, -inf} {
+					old := g[i]
+					g[i] = bad
+					if got := FirstNonFinite(g); got != i {
+						t.Fatalf("offset %d length %d: bad value at %d found at %d", off, n, i, got)
+					}
+					g[i] = old
+				}
+			}
 		}
 	}
 }
