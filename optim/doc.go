@@ -56,6 +56,14 @@
 //
 // # Cost
 //
-// See BenchmarkStep for the per-step cost of each rule over the 235,146
-// parameters of a 784-256-128-10 MLP. Steps never allocate.
+// Step never allocates and makes one pass over its vectors (two for the
+// hypergradient rules). BenchmarkStep runs every rule over the 235,146
+// parameters of a 784-256-128-10 MLP; on the shared 2-core Zen 5 machine
+// (heavily loaded when measured, so absolute times are upper bounds) one
+// step took about 0.15 ms for SGD (0.6 ns per parameter, at the speed of a
+// bare p += a·g), 0.17-0.22 ms with momentum or Nesterov, 0.55 ms for
+// Adagrad, RMSprop, RAdam and Adamax, 0.64 ms for Adam and AdamW (2.7 ns per
+// parameter: one division and one square root per element bound it),
+// 0.8-0.9 ms for NAdam, AMSGrad, Adadelta, Rprop and Adam-HD. AllFinite reads
+// 19 GB/s, GradNorm and ClipGradNorm 14 GB/s.
 package optim
