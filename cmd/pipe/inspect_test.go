@@ -72,3 +72,34 @@ func TestInspectText(t *testing.T) {
 		}
 	}
 }
+
+func TestInspectStats(t *testing.T) {
+	code, stdout, stderr := runPipe(t, "inspect", "--stats", "--target", "label", "../../testdata/shared/iris.csv")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"x of width 4", "classification, 3 classes", "sepal_length_cm  numeric", "5.843"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, _ = runPipe(t, "inspect", "--stats", "--json", "--target", "label", "../../testdata/shared/iris.parquet")
+	var got struct {
+		Rows     int64
+		Features struct {
+			Dim     int
+			Task    string
+			Classes []string
+		}
+	}
+	if code != exitOK || json.Unmarshal([]byte(stdout), &got) != nil {
+		t.Fatalf("exit %d, output %s", code, stdout)
+	}
+	if got.Rows != 150 || got.Features.Dim != 4 || got.Features.Task != "classification" || len(got.Features.Classes) != 3 {
+		t.Errorf("stats %+v", got)
+	}
+	code, _, stderr = runPipe(t, "inspect", "--stats", "--target", "species", "../../testdata/shared/iris.parquet")
+	if code != exitRuntime || !strings.Contains(stderr, `"species"`) {
+		t.Errorf("missing target: exit %d, %s", code, stderr)
+	}
+}
