@@ -174,12 +174,16 @@ func (a *colAcc) addTensor(arr arrow.Array, w where) error {
 		return typeError(w, arr, a.col.dt)
 	}
 	rowNulls := ll.NullN() > 0
+	nvals := int64(ll.ListValues().Len())
 	for i := range ll.Len() {
 		if rowNulls && ll.IsNull(i) {
 			a.nullRows++
 			continue
 		}
 		s, e := ll.ValueOffsets(i)
+		if s < 0 || e < s || e > nvals {
+			return w.errorf(i, "list offsets [%d, %d) outside its %d values: the file is corrupt", s, e, nvals)
+		}
 		if err := a.checkWidth(int(e-s), w, i); err != nil {
 			return err
 		}

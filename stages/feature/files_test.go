@@ -220,8 +220,8 @@ func TestFileErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Features[0].NonFin != 1 || s.Rows != 122 {
-		t.Errorf("non-finite %d, rows %d", s.Features[0].NonFin, s.Rows)
+	if s.Features[0].NonFinite != 1 || s.Rows != 122 {
+		t.Errorf("non-finite %d, rows %d", s.Features[0].NonFinite, s.Rows)
 	}
 }
 

@@ -358,7 +358,7 @@ func finish(t *shardAcc, p *fitPlan) (*Spec, error) {
 	off := 0
 	for _, a := range t.cols {
 		c := Column{Name: a.col.name, Type: a.col.dt.String(), Encoding: a.col.enc, Offset: off,
-			Nulls: a.nulls, NonFin: a.nonFinite}
+			Nulls: a.nulls, NonFinite: a.nonFinite}
 		switch a.col.enc {
 		case Numeric:
 			c.Width, c.Stats = 1, a.mom

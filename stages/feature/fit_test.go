@@ -392,10 +392,10 @@ func TestFitAllowNonFinite(t *testing.T) {
 	defer src.release()
 	s := fitMem(t, src, Config{AllowNonFinite: true}, 2)
 	a, v := s.Features[0], s.Features[1]
-	if a.NonFin != 1 || a.Nulls != 1 || a.Stats[0].Count() != 2 || a.Stats[0].Mean() != 2 {
+	if a.NonFinite != 1 || a.Nulls != 1 || a.Stats[0].Count() != 2 || a.Stats[0].Mean() != 2 {
 		t.Errorf("a: %+v", a)
 	}
-	if v.NonFin != 1 || v.Nulls != 2 || v.Stats[0].Count() != 3 || v.Stats[1].Count() != 2 || v.Stats[1].Mean() != 5 {
+	if v.NonFinite != 1 || v.Nulls != 2 || v.Stats[0].Count() != 3 || v.Stats[1].Count() != 2 || v.Stats[1].Mean() != 5 {
 		t.Errorf("v: %+v", v)
 	}
 	x, _ := transformAll(t, mem, s, src)

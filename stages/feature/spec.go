@@ -58,17 +58,17 @@ type Spec struct {
 
 // Column is one feature column of a Spec: its place in x, its encoding and the statistics Fit saw.
 type Column struct {
-	Name     string    `json:"name"`
-	Type     string    `json:"type"` // the arrow type at Fit, for people; Encoding decides compatibility
-	Encoding Encoding  `json:"encoding"`
-	Offset   int       `json:"offset"` // first slot in x
-	Width    int       `json:"width"`  // number of slots
-	Nulls    int64     `json:"nulls"`  // null values at Fit (a null tensor row counts Width)
-	NonFin   int64     `json:"non_finite,omitempty"`
-	Stats    []Moments `json:"stats,omitempty"`    // Numeric: 1; Tensor: Width, per element
-	Vocab    []string  `json:"vocab,omitempty"`    // OneHot: slot values in byte order
-	Distinct int64     `json:"distinct,omitempty"` // OneHot: distinct values seen at Fit
-	Buckets  int       `json:"buckets,omitempty"`  // Hash: number of hash buckets
+	Name      string    `json:"name"`
+	Type      string    `json:"type"` // the arrow type at Fit, for people; Encoding decides compatibility
+	Encoding  Encoding  `json:"encoding"`
+	Offset    int       `json:"offset"` // first slot in x
+	Width     int       `json:"width"`  // number of slots
+	Nulls     int64     `json:"nulls"`  // null values at Fit (a null tensor row counts Width)
+	NonFinite int64     `json:"non_finite,omitempty"`
+	Stats     []Moments `json:"stats,omitempty"`    // Numeric: 1; Tensor: Width, per element
+	Vocab     []string  `json:"vocab,omitempty"`    // OneHot: slot values in byte order
+	Distinct  int64     `json:"distinct,omitempty"` // OneHot: distinct values seen at Fit
+	Buckets   int       `json:"buckets,omitempty"`  // Hash: number of hash buckets
 }
 
 // columnJSON is Column's wire form: vocabularies holding bytes that are not UTF-8 travel as base64.
@@ -79,7 +79,7 @@ type columnJSON struct {
 	Offset      int       `json:"offset"`
 	Width       int       `json:"width"`
 	Nulls       int64     `json:"nulls"`
-	NonFin      int64     `json:"non_finite,omitempty"`
+	NonFinite   int64     `json:"non_finite,omitempty"`
 	Stats       []Moments `json:"stats,omitempty"`
 	Vocab       []string  `json:"vocab,omitempty"`
 	VocabBase64 bool      `json:"vocab_base64,omitempty"`
@@ -104,7 +104,7 @@ func (c Column) MarshalJSON() ([]byte, error) {
 // wire converts c field by field to its wire form.
 func (c Column) wire() columnJSON {
 	return columnJSON{Name: c.Name, Type: c.Type, Encoding: c.Encoding, Offset: c.Offset, Width: c.Width,
-		Nulls: c.Nulls, NonFin: c.NonFin, Stats: c.Stats, Vocab: c.Vocab, Distinct: c.Distinct, Buckets: c.Buckets}
+		Nulls: c.Nulls, NonFinite: c.NonFinite, Stats: c.Stats, Vocab: c.Vocab, Distinct: c.Distinct, Buckets: c.Buckets}
 }
 
 // UnmarshalJSON reads a column written by MarshalJSON. Consistency is checked by Spec's UnmarshalJSON.
@@ -123,7 +123,7 @@ func (c *Column) UnmarshalJSON(b []byte) error {
 		}
 	}
 	*c = Column{Name: j.Name, Type: j.Type, Encoding: j.Encoding, Offset: j.Offset, Width: j.Width,
-		Nulls: j.Nulls, NonFin: j.NonFin, Stats: j.Stats, Vocab: j.Vocab, Distinct: j.Distinct, Buckets: j.Buckets}
+		Nulls: j.Nulls, NonFinite: j.NonFinite, Stats: j.Stats, Vocab: j.Vocab, Distinct: j.Distinct, Buckets: j.Buckets}
 	return nil
 }
 
@@ -198,7 +198,7 @@ func (s *Spec) validate() error {
 			return fmt.Errorf("feature spec: column %q: offset %d, want %d (the sum of the widths before it)", c.Name, c.Offset, off)
 		case c.Width < 1 || c.Width > MaxDim-off:
 			return fmt.Errorf("feature spec: column %q: width %d out of range", c.Name, c.Width)
-		case c.Nulls < 0 || c.NonFin < 0 || c.Distinct < 0:
+		case c.Nulls < 0 || c.NonFinite < 0 || c.Distinct < 0:
 			return fmt.Errorf("feature spec: column %q: negative count", c.Name)
 		}
 		seen[c.Name] = true

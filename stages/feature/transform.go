@@ -263,6 +263,9 @@ func tensorInto[T number](out outView, ll array.ListLike, vals []T, child arrow.
 		if int(e-s) != n {
 			return w.errorf(i, "list of %d values, but the model was trained on %d: every row of a list feature needs the same length", e-s, n)
 		}
+		if s < 0 || e > int64(len(vals)) {
+			return w.errorf(i, "list offsets [%d, %d) outside its %d values: the data is corrupt", s, e, len(vals))
+		}
 		src := vals[s:e]
 		if !elemNulls {
 			scaleRow(dst, src, shift, scale)
