@@ -55,12 +55,14 @@ func (s optimizerSink) Consume(ctx context.Context, sg StepGrad) error {
 	if step != st.Step+1 {
 		return fmt.Errorf("stages: optimizer got step %d after step %d", step, st.Step)
 	}
-	// Learning rate (and momentum) of this step.
-	if err := optim.Apply(t.opt, t.sched, int(step-1)); err != nil {
-		return err
-	}
-	if st.LRScale != 1 {
-		t.opt.SetLR(t.opt.LR() * st.LRScale)
+	// Learning rate (and momentum) of this step; the hypergradient rules learn their own.
+	if !t.learnsRate {
+		if err := optim.Apply(t.opt, t.sched, int(step-1)); err != nil {
+			return err
+		}
+		if st.LRScale != 1 {
+			t.opt.SetLR(t.opt.LR() * st.LRScale)
+		}
 	}
 	lr := t.opt.LR()
 	loss := sg.Loss / float64(sg.Rows)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -150,11 +151,18 @@ func (c TrainConfig) Validate() error {
 	if err != nil {
 		return err
 	}
+	if learnsRate(opt) && (c.scheduleSpec() != "" && c.scheduleSpec() != "constant") {
+		return fmt.Errorf("--schedule: %s learns its own learning rate; run it without --schedule and --warmup", opt.Name())
+	}
 	if _, err := optim.ParseSchedule(c.scheduleSpec(), opt.LR(), 1000); err != nil {
 		return err
 	}
 	return nil
 }
+
+// learnsRate reports whether the rule adapts its own learning rate (hypergradient descent), so that no
+// schedule may set it.
+func learnsRate(opt optim.Optimizer) bool { return strings.HasSuffix(opt.Name(), "-hd") }
 
 // ruleOptions returns the optimizer options given by dedicated flags (--nesterov).
 func (c TrainConfig) ruleOptions() map[string]string {
@@ -229,12 +237,13 @@ type Trainer struct {
 	classify bool
 	seed     uint64
 
-	params []float32 // the optimizer's master copy
-	backup []float32 // params before the step in progress (skip/backoff policies only)
-	opt    optim.Optimizer
-	sched  optim.Schedule
-	avg    *optim.Averager
-	store  *ParamStore
+	params     []float32 // the optimizer's master copy
+	backup     []float32 // params before the step in progress (skip/backoff policies only)
+	opt        optim.Optimizer
+	learnsRate bool // sgd-hd, adam-hd: no schedule
+	sched      optim.Schedule
+	avg        *optim.Averager
+	store      *ParamStore
 
 	actPool  freeList[*activation]
 	gradPool freeList[[]float32]
@@ -408,6 +417,7 @@ func (t *Trainer) buildOptimizer(ck *checkpoint) error {
 		return err
 	}
 	t.opt = opt
+	t.learnsRate = learnsRate(opt)
 	lr0 := opt.LR()
 	total := t.stepsPerEpoch() * cfg.Data.Epochs
 	t.sched, err = optim.ParseSchedule(cfg.scheduleSpec(), lr0, total)

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -229,5 +230,41 @@ func TestTrainDivergenceGuard(t *testing.T) {
 		if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) {
 			t.Fatal("a non-finite value reached the parameters")
 		}
+	}
+}
+
+func TestTrainHypergradientRules(t *testing.T) {
+	for _, opt := range []string{"sgd-hd", "adam-hd"} {
+		t.Run(opt, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			c := trainCfg(t, mem, "label", "../testdata/shared/breast_cancer.parquet")
+			c.Model, c.Optimizer, c.Momentum, c.LR = "linear", opt, 0, 0.01
+			c.Data.Epochs = 5
+			c.ValSplit = 0.25
+			var first, last float64
+			c.OnStep = func(s StepInfo) {
+				if s.Step == 1 {
+					first = s.LR
+				}
+				last = s.LR
+			}
+			res, err := Train(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			acc := res.Epochs[len(res.Epochs)-1].Val.Accuracy
+			t.Logf("%s: learning rate %.4g -> %.4g, held-out accuracy %.4f", opt, first, last, acc)
+			if first == last {
+				t.Error("the learning rate did not adapt")
+			}
+			if acc < 0.9 {
+				t.Errorf("held-out accuracy %.4f", acc)
+			}
+			c.Schedule = "cosine"
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "--schedule") {
+				t.Errorf("a schedule with %s: err = %v, want a --schedule error", opt, err)
+			}
+		})
 	}
 }
