@@ -83,6 +83,16 @@ type port struct {
 	g    *Graph
 }
 
+// err is the error of a goroutine whose done channel is closed. done is only closed after ctx is
+// cancelled, so this is ctx.Err(); context.Canceled stands in should that ever not hold, because a
+// nil error here would make a stage believe an item it still owns was delivered.
+func (p *port) err() error {
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	return context.Canceled
+}
+
 // cancelled reports whether the port's context is done, without blocking.
 func (p *port) cancelled() bool {
 	select {
@@ -100,7 +110,7 @@ func (p *port) cancelled() bool {
 // select: the fast path is one non-blocking send, which keeps the clock off it.
 func (e *edge[T]) send(p *port, v T) error {
 	if p.cancelled() {
-		return p.ctx.Err()
+		return p.err()
 	}
 	queued := len(e.ch)
 	select {
@@ -135,7 +145,7 @@ func (e *edge[T]) recv(p *port) (v T, ok bool, err error) {
 	if p.cancelled() {
 		e.drop(v)
 		var zero T
-		return zero, false, p.ctx.Err()
+		return zero, false, p.err()
 	}
 	return v, true, nil
 }

@@ -79,7 +79,7 @@ func (s *slot[T]) finish() {
 func (o *orderer[T]) put(p *port, s *slot[T], v T) error {
 	for {
 		if p.cancelled() {
-			return p.ctx.Err()
+			return p.err()
 		}
 		s.mu.Lock()
 		if len(s.buf) < o.limit {
@@ -117,7 +117,7 @@ func take[V any](p *port, ch chan V, state int32) (V, error) {
 		return v, nil
 	case <-p.done:
 		var zero V
-		return zero, p.ctx.Err()
+		return zero, p.err()
 	}
 }
 
@@ -176,7 +176,7 @@ func (o *orderer[T]) emit(p *port) error {
 			}
 			s = next
 		case <-p.done:
-			return p.ctx.Err()
+			return p.err()
 		}
 		for {
 			s.mu.Lock()
@@ -200,7 +200,7 @@ func (o *orderer[T]) emit(p *port) error {
 			select {
 			case <-s.ready:
 			case <-p.done:
-				return p.ctx.Err()
+				return p.err()
 			}
 		}
 		s.done = false

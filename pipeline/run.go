@@ -63,6 +63,7 @@ type Graph struct {
 	stopped bool
 	stops   []context.CancelFunc // the sources' contexts
 	err     error                // the first error of the run
+	ctx     context.Context      // the run's context, given to every stage; set before any starts
 	cancel  context.CancelFunc   // cancels the run's context
 	aborted bool                 // the workers' abort channels are closed
 	aborts  []chan struct{}      // one per goroutine, closed after the run's context is cancelled
@@ -141,11 +142,14 @@ func (g *Graph) check() error {
 // of the input, and never flushes after an error.
 func (g *Graph) spawn(p *pool.ContextPool, s *stage, ws *workerStats, body func(*port) error, exit func()) {
 	abort := g.newAbort()
-	p.Go(func(ctx context.Context) error {
+	p.Go(func(context.Context) error {
 		ws.enter(g)
 		var err error
 		if r := panics.Try(func() {
-			pprof.Do(ctx, pprof.Labels("stage", s.name), func(ctx context.Context) {
+			// The run's context, not the pool's: abortAll is an AfterFunc of the run's context, so
+			// by the time a worker sees its abort channel closed, its ctx.Err() is set. (The pool's
+			// context is a sibling of that AfterFunc and may be cancelled after it runs.)
+			pprof.Do(g.ctx, pprof.Labels("stage", s.name), func(ctx context.Context) {
 				err = body(&port{ctx: ctx, done: abort, ws: ws, g: g})
 			})
 		}); r != nil {
@@ -234,7 +238,7 @@ func (g *Graph) Run(ctx context.Context) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	g.cancel = cancel
+	g.ctx, g.cancel = ctx, cancel
 	aborted := make(chan struct{})
 	stopAbort := context.AfterFunc(ctx, func() { g.abortAll(); close(aborted) })
 	p := pool.New().WithContext(ctx).WithCancelOnError().WithFirstError()
