@@ -612,3 +612,43 @@ func ExamplePredictionWriter() {
 	// 17,ham,0.875,0.125
 	// 42,spam,0.25,0.75
 }
+
+// TestAllNullColumn writes a nullable key column that is null in every row:
+// the Parquet writer must not emit an empty dictionary page (which arrow's
+// -tags assert build rejects) and both formats must read back nulls.
+func TestAllNullColumn(t *testing.T) {
+	for _, ext := range []string{".parquet", ".csv"} {
+		t.Run(ext, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			s, err := sink.PredictionSchema([]arrow.Field{{Name: "note", Type: arrow.BinaryTypes.String, Nullable: true}},
+				arrow.PrimitiveTypes.Float64, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "p"+ext)
+			w, err := sink.NewPredictionWriter(path, s, mem, sink.PredictionOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Abort()
+			b := array.NewRecordBuilder(mem, s)
+			defer b.Release()
+			b.Field(0).AppendNulls(3)
+			b.Field(1).(*array.Float64Builder).AppendValues([]float64{1.5, math.NaN(), -2}, nil)
+			rec := b.NewRecordBatch()
+			defer rec.Release()
+			if err := w.Write(rec); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			_, got := readBack(t, mem, path, w.Format())
+			want := [][]string{{"", "1.5"}, {"", "NaN"}, {"", "-2"}}
+			if !slices.EqualFunc(got, want, slices.Equal[[]string]) {
+				t.Fatalf("rows %q, want %q", got, want)
+			}
+		})
+	}
+}

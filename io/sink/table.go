@@ -69,12 +69,29 @@ func newTable(path string, format Format, schema *arrow.Schema, mem memory.Alloc
 	t := &table{path: path, format: format, schema: schema, file: af}
 	switch format {
 	case Parquet:
-		props := parquet.NewWriterProperties(
+		opts := []parquet.WriterProperty{
 			parquet.WithAllocator(mem),
 			parquet.WithCompression(compress.Codecs.Zstd),
 			parquet.WithMaxRowGroupLength(rowGroupRows),
 			parquet.WithCreatedBy("sgdpipe"),
-		)
+		}
+		// Dictionary encoding stays on for non-nullable, non-float columns
+		// (class labels, keys). Floats (losses, probabilities) are nearly all
+		// distinct, so a dictionary only costs time. A nullable column can be
+		// all null in a row group, which writes an empty dictionary page that
+		// arrow's debug assertions (-tags assert) reject; zstd compresses
+		// repeated values in such columns well without a dictionary.
+		for _, f := range schema.Fields() {
+			switch f.Type.ID() {
+			case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
+				opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+			default:
+				if f.Nullable {
+					opts = append(opts, parquet.WithDictionaryFor(f.Name, false))
+				}
+			}
+		}
+		props := parquet.NewWriterProperties(opts...)
 		arrProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
 		t.sink = &sinkWriter{f: af}
 		t.pq, err = pqarrow.NewFileWriter(schema, t.sink, props, arrProps)
