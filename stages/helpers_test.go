@@ -78,3 +78,15 @@ func writeTable(t testing.TB, dir string, rows, fileRows, groupRows int64, label
 	}
 	return paths
 }
+
+// copyFile copies src to dst.
+func copyFile(t testing.TB, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/sgdpipe/sgdpipe/io/source"
 )
@@ -124,9 +125,23 @@ func TestReaderEmitFailure(t *testing.T) {
 	}
 }
 
-// corruptShard overwrites the middle of shard's column data in a Parquet file.
-func corruptShard(t *testing.T, path string, offset int64) {
+// corruptColumn overwrites the start of column col's data in row group rg of a
+// Parquet file, so that decoding that shard fails while the metadata stays intact.
+func corruptColumn(t *testing.T, path string, rg, col int) {
 	t.Helper()
+	r, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := r.MetaData().RowGroup(rg).ColumnChunk(col)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset := cc.DataPageOffset()
+	if d := cc.DictionaryPageOffset(); d > 0 && d < offset {
+		offset = d
+	}
+	r.Close()
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,412 @@
+package stages
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"go.uber.org/zap"
+
+	"github.com/sgdpipe/sgdpipe/io/source"
+	"github.com/sgdpipe/sgdpipe/pipeline"
+	"github.com/sgdpipe/sgdpipe/stages/feature"
+)
+
+// Defaults of DataConfig, applied where a field is zero.
+const (
+	DefaultShuffle       = ShuffleBuffer
+	DefaultShuffleBuffer = 65536   // rows
+	DefaultMemoryBudget  = 1 << 29 // 512 MiB
+	DefaultReaders       = 2
+	DefaultNormalizers   = 2
+	DefaultBatch         = 128
+	DefaultQueue         = 2
+	DefaultReadRows      = 8192
+)
+
+// DataConfig configures the data path: read -> shuffle -> normalize -> batch. The
+// zero value of every field but Paths and Epochs selects its default; Validate names
+// the flag at fault. A DataConfig is only read.
+type DataConfig struct {
+	Paths  []string // --data: files, directories or globs (source.Open)
+	Seed   uint64   // --seed: the run seed; the same seed gives the same order
+	Epochs int      // --epochs: passes over the data; >= 1
+	// Shuffle is the shuffle mode (--shuffle): "full", "buffer" (default),
+	// "shards" or "none"; see ShuffleMode.
+	Shuffle string
+	// ShuffleBuffer is the row buffer of --shuffle=buffer, in rows (--shuffle-buffer,
+	// default 65536, >= 1). If rows of the estimated width do not fit MemoryBudget,
+	// the data path uses a smaller buffer and logs a warning.
+	ShuffleBuffer int
+	// MemoryBudget bounds the bytes of the records the shuffle buffer retains
+	// (--memory-budget, default 512 MiB, >= 1 MiB). --shuffle=full needs the whole
+	// projected data to fit. Edges hold at most Queue records more per stage.
+	MemoryBudget int64
+	Readers      int  // --readers: parallel shard decoders (default 2, 1..256)
+	Normalizers  int  // --normalizers: parallel featurizers (default 2, 1..256)
+	Batch        int  // --batch: rows per batch (default 128, >= 1)
+	DropLast     bool // --drop-last: drop each epoch's last batch if it is partial
+	Queue        int  // --queue: capacity of each edge of the path, in records (default 2, 0..1024)
+	// ReadRows is the number of rows per record read from a shard (--read-rows,
+	// default 8192, 1..16777216).
+	ReadRows int
+	// Feature says which columns make x and y (Fit runs on the data when Spec is nil).
+	Feature feature.Config
+	// Spec, when not nil, is used as is instead of fitting one (resume, predict).
+	Spec *feature.Spec
+	// AllowNoTarget lets the path run on data without the spec's target (predict):
+	// batches then have no y. Otherwise a missing target is an error.
+	AllowNoTarget bool
+	Mem           memory.Allocator // allocator of every record (default memory.DefaultAllocator)
+	Logger        *zap.Logger      // nil = zap.NewNop()
+}
+
+// Validate checks the configuration and returns an error naming the first flag at
+// fault, or nil. Zero fields are valid (they take their defaults).
+func (c DataConfig) Validate() error {
+	switch {
+	case len(c.Paths) == 0:
+		return errors.New("--data: give at least one data file or directory")
+	case c.Epochs < 1:
+		return fmt.Errorf("--epochs: must be >= 1, got %d", c.Epochs)
+	case c.ShuffleBuffer < 0:
+		return fmt.Errorf("--shuffle-buffer: must be >= 1 rows, got %d", c.ShuffleBuffer)
+	case c.MemoryBudget < 0 || c.MemoryBudget > 0 && c.MemoryBudget < 1<<20:
+		return fmt.Errorf("--memory-budget: must be at least 1 MiB, got %d bytes", c.MemoryBudget)
+	case c.Readers < 0 || c.Readers > 256:
+		return fmt.Errorf("--readers: must be 1..256, got %d", c.Readers)
+	case c.Normalizers < 0 || c.Normalizers > 256:
+		return fmt.Errorf("--normalizers: must be 1..256, got %d", c.Normalizers)
+	case c.Batch < 0:
+		return fmt.Errorf("--batch: must be >= 1, got %d", c.Batch)
+	case c.Queue < 0 || c.Queue > 1024:
+		return fmt.Errorf("--queue: must be 0..1024, got %d", c.Queue)
+	case c.ReadRows < 0 || c.ReadRows > 1<<24:
+		return fmt.Errorf("--read-rows: must be 1..16777216, got %d", c.ReadRows)
+	}
+	if c.Shuffle != "" {
+		if _, err := ParseShuffleMode(c.Shuffle); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c DataConfig) withDefaults() DataConfig {
+	if c.Shuffle == "" {
+		c.Shuffle = string(DefaultShuffle)
+	}
+	if c.ShuffleBuffer == 0 {
+		c.ShuffleBuffer = DefaultShuffleBuffer
+	}
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = DefaultMemoryBudget
+	}
+	if c.Readers == 0 {
+		c.Readers = DefaultReaders
+	}
+	if c.Normalizers == 0 {
+		c.Normalizers = DefaultNormalizers
+	}
+	if c.Batch == 0 {
+		c.Batch = DefaultBatch
+	}
+	if c.Queue == 0 {
+		c.Queue = DefaultQueue
+	}
+	if c.ReadRows == 0 {
+		c.ReadRows = DefaultReadRows
+	}
+	if c.Mem == nil {
+		c.Mem = memory.DefaultAllocator
+	}
+	if c.Logger == nil {
+		c.Logger = zap.NewNop()
+	}
+	return c
+}
+
+// DataPath is an opened data path: the dataset, the feature spec, the epoch plan and
+// the shuffle quality collector, ready to add its stages to one pipeline.Graph.
+//
+// Use: OpenDataPath, then Add (or the pieces AddRead, AddShuffle, AddNormalize,
+// AddBatch, to insert stages between them), then run the graph, then Close, which
+// releases what the stages still hold when a run ended early and closes the dataset.
+// A DataPath builds one graph; open another for another run.
+//
+// Ownership: the DataPath owns the dataset; the Batch stream's items belong to its
+// consumer. Concurrency: build from one goroutine; Quality and Close are safe from
+// any goroutine.
+type DataPath struct {
+	Dataset *source.Dataset
+	Spec    *feature.Spec
+	Plan    *Plan
+	Quality *Quality
+
+	cfg       DataConfig
+	cols      []int // dataset columns read: features, then target
+	hasTarget bool
+	outRows   int // rows per shuffled record
+
+	mu       sync.Mutex
+	from     Position
+	resume   *Resume
+	read     bool // AddRead was called
+	shuffler *Shuffler
+	batcher  *Batcher
+	closed   bool
+}
+
+// OpenDataPath validates cfg, opens the data, fits the feature spec (unless cfg.Spec
+// is given) and makes the epoch plan. It reads the data once when it fits the spec
+// (with cfg.Readers workers), otherwise metadata only. Errors name the flag, file or
+// column at fault.
+func OpenDataPath(ctx context.Context, cfg DataConfig) (*DataPath, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	ds, err := source.Open(cfg.Paths, source.Options{Mem: cfg.Mem, BatchRows: cfg.ReadRows})
+	if err != nil {
+		return nil, err
+	}
+	d, err := newDataPath(ctx, ds, cfg)
+	if err != nil {
+		ds.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func newDataPath(ctx context.Context, ds *source.Dataset, cfg DataConfig) (*DataPath, error) {
+	if ds.Rows == 0 {
+		return nil, fmt.Errorf("--data: %s has no rows", describeFiles(ds))
+	}
+	spec := cfg.Spec
+	if spec == nil {
+		var err error
+		if spec, err = feature.Fit(ctx, ds, cfg.Feature, cfg.Readers); err != nil {
+			return nil, err
+		}
+	}
+	cols, hasTarget, err := spec.Columns(ds.Schema)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Target != "" && !hasTarget && !cfg.AllowNoTarget {
+		return nil, fmt.Errorf("the model's target column %q is not in %s (columns: %s): give data with it", spec.Target, describeFiles(ds), columnNames(ds.Schema))
+	}
+	mode := ShuffleMode(cfg.Shuffle)
+	rowBytes := estimateRowBytes(ds, cols)
+	outRows := cfg.Batch * max(1, 4096/cfg.Batch)
+	buffer := cfg.ShuffleBuffer
+	switch mode {
+	case ShuffleFull:
+		if need := rowBytes * ds.Rows; need > cfg.MemoryBudget {
+			return nil, fmt.Errorf("--shuffle=full: %d rows of about %d bytes need about %s, more than --memory-budget %s; use --shuffle=buffer or raise --memory-budget",
+				ds.Rows, rowBytes, formatBytes(need), formatBytes(cfg.MemoryBudget))
+		}
+	case ShuffleBuffer:
+		// Retained rows stay under about 2.5*buffer + 2*outRows + 2 input records
+		// (see Shuffler); size the buffer so that they fit the budget.
+		fit := (cfg.MemoryBudget/rowBytes - 2*int64(outRows) - 2*int64(cfg.ReadRows)) * 2 / 5
+		if fit < 1 {
+			return nil, fmt.Errorf("--memory-budget %s: too small for a shuffle buffer of rows of about %d bytes read %d at a time; raise it or lower --read-rows",
+				formatBytes(cfg.MemoryBudget), rowBytes, cfg.ReadRows)
+		}
+		if int64(buffer) > fit {
+			cfg.Logger.Warn("shuffle buffer reduced to fit the memory budget",
+				zap.Int("shuffle_buffer", buffer), zap.Int64("used", fit), zap.Int64("row_bytes", rowBytes),
+				zap.Int64("memory_budget", cfg.MemoryBudget))
+			buffer = int(fit)
+		}
+	}
+	shardRows := make([]int64, len(ds.Shards))
+	for i, s := range ds.Shards {
+		shardRows[i] = s.Rows
+	}
+	plan, err := NewPlan(cfg.Seed, mode, buffer, shardRows)
+	if err != nil {
+		return nil, err
+	}
+	qc := QualityConfig{EpochRows: ds.Rows, Logger: cfg.Logger}
+	if hasTarget {
+		switch {
+		case len(spec.Classes) > 0:
+			qc.Classes = len(spec.Classes)
+		case spec.TargetStats != nil:
+			qc.TargetMin, qc.TargetMax = spec.TargetStats.Min(), spec.TargetStats.Max()
+		}
+	}
+	return &DataPath{Dataset: ds, Spec: spec, Plan: plan, Quality: NewQuality(qc), cfg: cfg, cols: cols,
+		hasTarget: hasTarget, outRows: outRows}, nil
+}
+
+// Config returns the configuration in use, defaults filled in.
+func (d *DataPath) Config() DataConfig { return d.cfg }
+
+// Columns returns the dataset columns the path reads (features, then the target when
+// present). The caller owns the result.
+func (d *DataPath) Columns() []int { return append([]int(nil), d.cols...) }
+
+// Add adds the whole data path to g, starting at position from (the zero Position
+// for a fresh run; a checkpoint's position to resume), and returns the stream of
+// batches. It is AddRead, AddShuffle, AddNormalize and AddBatch in a row.
+func (d *DataPath) Add(g *pipeline.Graph, from Position) (*pipeline.Stream[Batch], error) {
+	read, err := d.AddRead(g, from)
+	if err != nil {
+		return nil, err
+	}
+	return d.AddBatch(g, d.AddNormalize(g, d.AddShuffle(g, read))), nil
+}
+
+// AddRead adds the plan source ("plan", emitting the shard tasks of the epochs from
+// position from on) and the reader ("read", Readers workers, ordered) to g and
+// returns the stream of records with RowColumn. A resume inside an epoch rebuilds the
+// shuffle state from from by an index-only replay (Plan.Resume) and re-reads only the
+// shards that still matter. It fails if from is outside the run or was already set.
+func (d *DataPath) AddRead(g *pipeline.Graph, from Position) (*pipeline.Stream[Chunk], error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.read {
+		return nil, errors.New("stages: AddRead called twice: open a DataPath per graph")
+	}
+	if from.Epoch < 0 || from.Epoch > d.cfg.Epochs || from.Epoch == d.cfg.Epochs && from.Emitted != 0 {
+		return nil, fmt.Errorf("resume position epoch %d is outside the run's %d epochs (--epochs)", from.Epoch, d.cfg.Epochs)
+	}
+	if from.Emitted%int64(d.cfg.Batch) != 0 {
+		return nil, fmt.Errorf("resume position row %d of epoch %d is not a multiple of --batch %d: resume with the batch size of the checkpoint",
+			from.Emitted, from.Epoch, d.cfg.Batch)
+	}
+	if from.Emitted > 0 {
+		r, err := d.Plan.Resume(from)
+		if err != nil {
+			return nil, err
+		}
+		d.resume = r
+	}
+	d.from, d.read = from, true
+	resume, plan, epochs := d.resume, d.Plan, d.cfg.Epochs
+	tasks := pipeline.AddSource(g, "plan", pipeline.SourceFunc[ShardTask](func(ctx context.Context, emit func(ShardTask) error) error {
+		for e := from.Epoch; e < epochs; e++ {
+			list := plan.EpochTasks(e)
+			if e == from.Epoch && resume != nil {
+				list = resume.Tasks()
+			}
+			for _, t := range list {
+				if err := emit(t); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}), pipeline.Capacity(d.cfg.Readers))
+	return pipeline.AddTransform(g, "read", tasks, pipeline.Transform[ShardTask, Chunk](NewReader(d.Dataset, d.cols, d.cfg.Mem)),
+		pipeline.Workers(d.cfg.Readers), pipeline.Ordered(), pipeline.Capacity(d.cfg.Queue), pipeline.Discard(Chunk.Release)), nil
+}
+
+// AddShuffle adds the shuffler ("shuffle", one worker) to g over the reader's stream
+// and returns the stream of shuffled records. Call it after AddRead.
+func (d *DataPath) AddShuffle(g *pipeline.Graph, in *pipeline.Stream[Chunk]) *pipeline.Stream[Chunk] {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.shuffler = NewShuffler(d.Plan, ShufflerConfig{Mem: d.cfg.Mem, Rows: d.outRows, MemoryBudget: d.cfg.MemoryBudget,
+		Resume: d.resume, Quality: d.Quality, Logger: d.cfg.Logger})
+	return pipeline.AddTransform(g, "shuffle", in, pipeline.Transform[Chunk, Chunk](d.shuffler),
+		pipeline.Capacity(d.cfg.Queue), pipeline.Discard(Chunk.Release))
+}
+
+// AddNormalize adds the normalizer ("normalize", Normalizers workers, ordered) to g
+// and returns the stream of featurized records {x, y, __row}.
+func (d *DataPath) AddNormalize(g *pipeline.Graph, in *pipeline.Stream[Chunk]) *pipeline.Stream[Chunk] {
+	return pipeline.AddTransform(g, "normalize", in, pipeline.Transform[Chunk, Chunk](NewNormalizer(d.Spec, d.Dataset, d.cfg.Mem)),
+		pipeline.Workers(d.cfg.Normalizers), pipeline.Ordered(), pipeline.Capacity(d.cfg.Queue), pipeline.Discard(Chunk.Release))
+}
+
+// AddBatch adds the batcher ("batch", one worker) to g and returns the stream of
+// batches. Batch positions continue from the position given to AddRead.
+func (d *DataPath) AddBatch(g *pipeline.Graph, in *pipeline.Stream[Chunk]) *pipeline.Stream[Batch] {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.batcher = NewBatcher(BatcherConfig{Rows: d.cfg.Batch, DropLast: d.cfg.DropLast, Start: d.from, Mem: d.cfg.Mem,
+		Quality: d.Quality, Logger: d.cfg.Logger})
+	return pipeline.AddTransform(g, "batch", in, pipeline.Transform[Chunk, Batch](d.batcher),
+		pipeline.Capacity(d.cfg.Queue), pipeline.Discard(Batch.Release))
+}
+
+// Close releases the records the shuffler and the batcher still hold (after a run
+// that ended by an error or a cancellation) and closes the dataset. Call it after
+// the graph's Run has returned. Safe to call more than once.
+func (d *DataPath) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	if d.shuffler != nil {
+		d.shuffler.Close()
+	}
+	if d.batcher != nil {
+		d.batcher.Close()
+	}
+	return d.Dataset.Close()
+}
+
+// estimateRowBytes estimates the decoded bytes of one row over the columns read, plus
+// RowColumn: exact for fixed-width types, 8 bytes of offsets plus the file bytes per
+// row for variable-width ones (compressed bytes: a lower bound that the runtime
+// check of the budget backs up).
+func estimateRowBytes(ds *source.Dataset, cols []int) int64 {
+	var fileBytes int64
+	for _, f := range ds.Files {
+		fileBytes += f.Size
+	}
+	perRow := fileBytes / max(ds.Rows, 1)
+	n := int64(8) // RowColumn
+	for _, c := range cols {
+		n += typeBytes(ds.Schema.Field(c).Type, perRow)
+	}
+	return max(n, 1)
+}
+
+// typeBytes is the per-row size of a column of type dt (validity bitmaps ignored);
+// varBytes stands for the unknown payload of a variable-width value.
+func typeBytes(dt arrow.DataType, varBytes int64) int64 {
+	switch t := dt.(type) {
+	case *arrow.FixedSizeListType:
+		return int64(t.Len()) * typeBytes(t.Elem(), varBytes)
+	case *arrow.BooleanType:
+		return 1
+	case *arrow.DictionaryType:
+		return int64(t.IndexType.(arrow.FixedWidthDataType).BitWidth() / 8)
+	case arrow.FixedWidthDataType:
+		return int64(max(t.BitWidth()/8, 1))
+	}
+	return 8 + varBytes
+}
+
+func describeFiles(ds *source.Dataset) string {
+	switch len(ds.Files) {
+	case 0:
+		return "the data"
+	case 1:
+		return ds.Files[0].Path
+	}
+	return fmt.Sprintf("%s and %d more files", ds.Files[0].Path, len(ds.Files)-1)
+}
+
+func columnNames(s *arrow.Schema) string {
+	names := ""
+	for i, f := range s.Fields() {
+		if i > 0 {
+			names += ", "
+		}
+		names += f.Name
+	}
+	return names
+}
