@@ -29,24 +29,32 @@ func (d *dense[T]) weight(p []T) mat[T] {
 	return mat[T]{Rows: d.out, Cols: d.in, Stride: d.in, Data: p[d.w : d.w+d.out*d.in]}
 }
 
+// bias returns the bias b (out) inside p (the parameters, or their gradients).
+func (d *dense[T]) bias(p []T) []T { return p[d.b : d.b+d.out : d.b+d.out] }
+
 func (d *dense[T]) forward(p []T, x, y mat[T], _ []T, _ bool, _ *rand.PCG) {
-	bias := p[d.b : d.b+d.out]
+	bias := d.bias(p)
 	for i := range y.Rows {
 		copy(y.row(i), bias)
 	}
 	gemm(y, 1, x, false, d.weight(p), true, 1) // y = x·Wᵀ + y
 }
 
+// forwardLinear computes y = x·Wᵀ without the bias: the pointwise activation after the
+// layer adds it (see pointwise).
+func (d *dense[T]) forwardLinear(p []T, x, y mat[T]) {
+	gemm(y, 1, x, false, d.weight(p), true, 0)
+}
+
 func (d *dense[T]) backward(p, g []T, x, _, dy, dx mat[T], _ []T, _ bool) {
+	colSums(d.bias(g), dy) // db = Σ rows of dy
+	d.backwardLinear(p, g, x, dy, dx)
+}
+
+// backwardLinear writes dW and, when dx.Data is not nil, dx; the bias gradient is
+// written by the caller (backward, or the fused activation after the layer).
+func (d *dense[T]) backwardLinear(p, g []T, x, dy, dx mat[T]) {
 	gemm(d.weight(g), 1, dy, true, x, false, 0) // dW = dyᵀ·x, (out, in)
-	db := g[d.b : d.b+d.out]
-	clear(db)
-	for i := range dy.Rows {
-		r := dy.row(i)[:len(db)]
-		for j, v := range r {
-			db[j] += v
-		}
-	}
 	if dx.Data != nil {
 		gemm(dx, 1, dy, false, d.weight(p), false, 0) // dx = dy·W, (B, in)
 	}

@@ -54,10 +54,36 @@ func (g *gelu[T]) forward(_ []T, x, y mat[T], _ []T, _ bool, _ *rand.PCG) {
 	}
 }
 
+// forwardBias stores x + b into x: backward recomputes the derivative from x.
+func (g *gelu[T]) forwardBias(x, y mat[T], b []T) {
+	f := geluExact
+	if g.approxTanh {
+		f = geluTanh
+	}
+	for i := range x.Rows {
+		xr := x.row(i)
+		yr := y.row(i)[:len(xr)]
+		br := b[:len(xr)]
+		for j, v := range xr {
+			v += br[j]
+			xr[j] = v
+			o, _ := f(float64(v))
+			yr[j] = T(o)
+		}
+	}
+}
+
 // backward recomputes the derivative from x rather than storing it in forward.
 func (g *gelu[T]) backward(_, _ []T, x, _, dy, dx mat[T], _ []T, _ bool) {
 	if dx.Data == nil {
 		return
+	}
+	g.backwardBias(x, mat[T]{}, dy, dx, nil)
+}
+
+func (g *gelu[T]) backwardBias(x, _, dy, dx mat[T], db []T) {
+	if db != nil {
+		clear(db)
 	}
 	f := geluExact
 	if g.approxTanh {
@@ -67,6 +93,9 @@ func (g *gelu[T]) backward(_, _ []T, x, _, dy, dx mat[T], _ []T, _ bool) {
 		for j, v := range xr {
 			_, d := f(float64(v))
 			dxr[j] = dyr[j] * T(d)
+		}
+		if db != nil {
+			addRow(db, dxr)
 		}
 	})
 }

@@ -12,6 +12,30 @@ type network[T float] struct {
 	layout   Layout
 	maxWidth int    // widest layer output
 	paramsLo []bool // paramsLo[i]: some layer j < i has parameters, so layer i must produce dx
+
+	// Fused Dense+activation pairs (see pointwise): linear[i] is layer i when it is a
+	// Dense layer followed by a pointwise activation, else nil; act[i] is layer i when
+	// it is that activation, else nil. Both nil everywhere when fusion is off.
+	linear []*dense[T]
+	act    []pointwise[T]
+}
+
+// setFusion turns the fusion of Dense layers with the pointwise activation after them
+// on (the default) or off (tests and benchmarks compare the two). It must not be
+// called while the network is in use.
+func (n *network[T]) setFusion(on bool) {
+	n.linear = make([]*dense[T], len(n.layers))
+	n.act = make([]pointwise[T], len(n.layers))
+	if !on {
+		return
+	}
+	for i := 0; i+1 < len(n.layers); i++ {
+		d, isDense := n.layers[i].(*dense[T])
+		a, isPointwise := n.layers[i+1].(pointwise[T])
+		if isDense && isPointwise {
+			n.linear[i], n.act[i+1] = d, a
+		}
+	}
 }
 
 // buildNetwork builds the layers of specs (validated by the caller) on top of an
@@ -55,6 +79,7 @@ func buildNetwork[T float](specs []LayerSpec, in int) (*network[T], error) {
 	for i := 1; i < len(n.layers); i++ {
 		n.paramsLo[i] = n.paramsLo[i-1] || n.layers[i-1].hasParams()
 	}
+	n.setFusion(true)
 	return n, nil
 }
 
@@ -125,7 +150,14 @@ func (n *network[T]) forward(ws *workspace[T], p []T, x mat[T], train bool, seed
 			aux = ws.aux[i][:x.Rows*a]
 		}
 		ws.rng.Seed(seed, uint64(i))
-		l.forward(p, ws.input(i), ws.act(i), aux, train, &ws.rng)
+		switch {
+		case n.linear[i] != nil:
+			n.linear[i].forwardLinear(p, ws.input(i), ws.act(i))
+		case n.act[i] != nil:
+			n.act[i].forwardBias(ws.input(i), ws.act(i), n.linear[i-1].bias(p))
+		default:
+			l.forward(p, ws.input(i), ws.act(i), aux, train, &ws.rng)
+		}
 	}
 	return ws.act(len(n.layers) - 1)
 }
@@ -172,7 +204,14 @@ func (n *network[T]) backward(ws *workspace[T], p []T, dOut mat[T], g []T, dx ma
 		if a := l.auxPerRow(); a > 0 {
 			aux = ws.aux[i][:ws.x.Rows*a]
 		}
-		l.backward(p, g, ws.input(i), ws.act(i), dy, dxi, aux, ws.train)
+		switch {
+		case n.linear[i] != nil: // its bias gradient was written by layer i+1
+			n.linear[i].backwardLinear(p, g, ws.input(i), dy, dxi)
+		case n.act[i] != nil: // dxi is not nil: layer i-1 has parameters
+			n.act[i].backwardBias(ws.input(i), ws.act(i), dy, dxi, n.linear[i-1].bias(g))
+		default:
+			l.backward(p, g, ws.input(i), ws.act(i), dy, dxi, aux, ws.train)
+		}
 		if dxi.Data == nil {
 			return // no parameters below and no input gradient wanted
 		}
