@@ -53,8 +53,15 @@ func Open(paths []string, opts Options) (*Dataset, error) {
 	}
 	d := &Dataset{opts: opts}
 	var first string
+	skipped := 0
 	for _, pf := range files {
 		r, info, err := openFile(pf.path, pf.format, &d.opts)
+		if err != nil && opts.OnBadFile != nil {
+			if err = opts.OnBadFile(pf.path, err); err == nil {
+				skipped++
+				continue
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -73,6 +80,10 @@ func Open(paths []string, opts Options) (*Dataset, error) {
 		}
 		d.Files = append(d.Files, f)
 		d.readers = append(d.readers, r)
+		d.stats = append(d.stats, info.stat)
+	}
+	if len(d.Files) == 0 {
+		return nil, fmt.Errorf("no readable data files: all %d were left out as unreadable", skipped)
 	}
 	return d, nil
 }
@@ -275,6 +286,7 @@ type fileInfo struct {
 	size      int64
 	shardRows []int64
 	meta      map[string]string
+	stat      os.FileInfo
 }
 
 // openFile reads the metadata of one file, turning panics into errors naming it.
@@ -305,7 +317,7 @@ func openFile(path string, format Format, opts *Options) (r fileReader, info fil
 	if st.IsDir() {
 		return nil, info, fmt.Errorf("%s: is a directory", path)
 	}
-	info.size = st.Size()
+	info.size, info.stat = st.Size(), st
 	if info.size == 0 {
 		return nil, info, fmt.Errorf("%s: empty file (0 bytes), not a %s file", path, formatNoun(format))
 	}

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -74,6 +75,11 @@ type Options struct {
 	MaxBytes int64
 	// Format forces the format of every file (default 0: detect from the extension, then the magic bytes).
 	Format Format
+	// OnBadFile, when not nil, is called by Open for each file whose metadata cannot be read (corrupt,
+	// truncated, empty, unreadable) with the file and the one-line error: returning nil leaves the file out
+	// of the dataset, returning an error makes Open fail with it. Schema mismatches and missing paths are
+	// not bad files: they always fail Open. Default nil: the first bad file fails Open.
+	OnBadFile func(path string, err error) error
 }
 
 // File describes one data file of a Dataset. It is plain data (JSON-marshalable).
@@ -117,7 +123,8 @@ type Dataset struct {
 	Rows   int64
 
 	opts    Options
-	readers []fileReader // one per file
+	readers []fileReader  // one per file
+	stats   []os.FileInfo // one per file: what Open saw, to notice a file that changes under a run
 	closed  atomic.Bool
 }
 
@@ -134,7 +141,8 @@ type readCall struct {
 	mem       *budget // budget-limited allocator of this call
 	batchRows int
 	maxBytes  int64
-	size      int64 // file size seen by Open
+	size      int64       // file size seen by Open
+	stat      os.FileInfo // the file as Open saw it (nil: only the size is checked)
 	opts      *Options
 }
 
@@ -254,34 +262,100 @@ func (d *Dataset) ReadShard(ctx context.Context, shard int, columns []int, emit 
 	b := newBudget(d.opts.Mem, d.opts.MaxBytes)
 	out.budget = b
 	rc := &readCall{path: f.Path, mem: b, batchRows: d.opts.BatchRows, maxBytes: d.opts.MaxBytes, size: f.Size, opts: &d.opts}
+	if sh.File < len(d.stats) {
+		rc.stat = d.stats[sh.File]
+	}
+	passThrough := func(err error) bool { // errors ReadShard returns unchanged: the receiver's, and ctx's
+		return out.emitFailed || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%s shard %d: the %s decoder failed on malformed data: %s", f.Path, sh.Index, f.Format, panicText(r))
 			logPanic(r)
 		}
 		b.reclaim() // arrow-go leaves buffers behind on some paths (delta decoders, errors, panics)
-		if err != nil && b.exceeded() && !out.emitFailed {
+		if err != nil && passThrough(err) {
+			return
+		}
+		// A file that changed under the read explains whatever the decoder made of it: say so instead.
+		if ce := (*changeError)(nil); !errors.As(err, &ce) {
+			if cerr := rc.changed("while it was read"); cerr != nil {
+				err = cerr
+			}
+		}
+		if err == nil {
+			return
+		}
+		if b.exceeded() {
 			err = fmt.Errorf("%s shard %d: decoding needs more than %s (Options.MaxBytes): the file's metadata may be corrupt, or raise the limit",
 				f.Path, sh.Index, formatBytes(d.opts.MaxBytes))
-		}
-		if err != nil && !out.emitFailed && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			err = errors.New(oneLine(err.Error()))
-		}
-	}()
-	err = d.readers[sh.File].read(ctx, rc, sh.Index, fields, out.sink)
-	if err != nil {
-		if out.emitFailed || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return err
 		}
 		if !strings.HasPrefix(err.Error(), f.Path) {
 			err = fmt.Errorf("%s shard %d: %w", f.Path, sh.Index, err)
 		}
-		return errors.New(oneLine(err.Error()))
+		if se := (*ShardError)(nil); !errors.As(err, &se) {
+			err = &ShardError{Shard: shard, Path: f.Path, Err: errors.New(oneLine(err.Error()))}
+		}
+	}()
+	err = d.readers[sh.File].read(ctx, rc, sh.Index, fields, out.sink)
+	if err != nil {
+		return err
 	}
 	if out.rows != sh.Rows {
 		return fmt.Errorf("%s shard %d: decoded %d rows but the file's metadata declares %d: the file is corrupt", f.Path, sh.Index, out.rows, sh.Rows)
 	}
 	return nil
+}
+
+// ShardError is the error ReadShard returns when a shard cannot be read: corrupt or truncated data, a
+// decoder failure, more memory than Options.MaxBytes, a file that changed since Open. It is not returned
+// for a cancelled context nor for an error of emit (those come back unchanged). Its message is one line
+// naming the file and the shard; a caller that can carry on without the shard (see Dataset.Without)
+// tells it from other errors with errors.As.
+type ShardError struct {
+	Shard int    // index into Dataset.Shards
+	Path  string // the shard's file
+	Err   error  // the description; its message is the ShardError's
+}
+
+// Error returns the one-line description naming the file and the shard.
+func (e *ShardError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the description.
+func (e *ShardError) Unwrap() error { return e.Err }
+
+// Without returns a dataset of d's shards but those listed (indices into d.Shards; out-of-range and
+// repeated indices are ignored): the files stay (a file whose shards are all left out has no rows), the
+// shards keep their order, and their First indices, Rows and the files' Rows and Shards are counted
+// again without the ones left out. It shares d's files and options and reads nothing. Use it to carry
+// on without shards that cannot be read (ShardError). Cost: O(shards + files).
+//
+// Global row indices (Shard.First) of the result are those of the smaller dataset: a row after a left-out
+// shard has a smaller index than in d.
+func (d *Dataset) Without(shards []int) *Dataset {
+	drop := make(map[int]bool, len(shards))
+	for _, s := range shards {
+		drop[s] = true
+	}
+	out := &Dataset{Schema: d.Schema, Files: make([]File, len(d.Files)), opts: d.opts, readers: d.readers, stats: d.stats}
+	copy(out.Files, d.Files)
+	for i := range out.Files {
+		out.Files[i].Rows, out.Files[i].Shards = 0, 0
+	}
+	for i, sh := range d.Shards {
+		if drop[i] {
+			continue
+		}
+		sh.First = out.Rows
+		out.Shards = append(out.Shards, sh)
+		out.Rows += sh.Rows
+		out.Files[sh.File].Rows += sh.Rows
+		out.Files[sh.File].Shards++
+	}
+	if d.closed.Load() {
+		out.closed.Store(true)
+	}
+	return out
 }
 
 // projector turns the records of a format reader into the records ReadShard emits: the requested columns in
@@ -354,7 +428,8 @@ func newRecord(sc *arrow.Schema, cols []arrow.Array, rows int64) (rec arrow.Reco
 	return array.NewRecordBatch(sc, cols, rows), nil
 }
 
-// openFile opens path for a read and checks it still has the size Open saw.
+// openFile opens path for a read and checks that it is still the file Open saw: same file (not
+// replaced), same size, same modification time.
 func (rc *readCall) openFile() (*os.File, error) {
 	f, err := os.Open(rc.path)
 	if err != nil {
@@ -365,11 +440,46 @@ func (rc *readCall) openFile() (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	if st.Size() != rc.size {
+	if err := rc.differs(st, "since it was opened"); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%s changed since it was opened (size %d, was %d)", rc.path, st.Size(), rc.size)
+		return nil, err
 	}
 	return f, nil
+}
+
+// changed stats the path again after a read and returns an error if the file is no longer the one Open
+// saw (when says when it changed), or nil. A file that cannot be stat'ed any more has changed too.
+func (rc *readCall) changed(when string) error {
+	st, err := os.Stat(rc.path)
+	if err != nil {
+		return &changeError{fmt.Sprintf("%s changed %s: %v: the data must not change during a run", rc.path, when, statError(rc.path, err))}
+	}
+	return rc.differs(st, when)
+}
+
+// changeError says that a file is no longer the one Open saw.
+type changeError struct{ msg string }
+
+func (e *changeError) Error() string { return e.msg }
+
+// differs compares st with the file Open saw and returns a *changeError if they differ.
+func (rc *readCall) differs(st os.FileInfo, when string) error {
+	const hint = "the data must not change during a run"
+	var msg string
+	switch {
+	case st.Size() != rc.size:
+		msg = fmt.Sprintf("%s changed %s (size %d, was %d): %s", rc.path, when, st.Size(), rc.size, hint)
+	case rc.stat == nil:
+		return nil
+	case !os.SameFile(st, rc.stat):
+		msg = fmt.Sprintf("%s was replaced by another file %s: %s", rc.path, when, hint)
+	case !st.ModTime().Equal(rc.stat.ModTime()):
+		msg = fmt.Sprintf("%s was modified %s (modification time %s, was %s): %s", rc.path, when,
+			st.ModTime().UTC().Format(time.RFC3339Nano), rc.stat.ModTime().UTC().Format(time.RFC3339Nano), hint)
+	default:
+		return nil
+	}
+	return &changeError{msg}
 }
 
 // panicText renders a recovered panic value on one line.
