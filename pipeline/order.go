@@ -17,7 +17,7 @@ import (
 // allocates nothing and at most n inputs are in flight.
 type orderer[T any] struct {
 	free  chan *slot[T] // slots not in use; cap n
-	queue chan *slot[T] // slots in input order; cap n; closed by the last worker to return cleanly
+	queue chan *slot[T] // slots in input order; cap n; closed by the last worker to return
 	turn  chan struct{} // the receive turn: holding its token means receiving the next input
 	slots []*slot[T]    // all slots, for the final drain
 	limit int           // outputs a slot buffers before its worker waits
