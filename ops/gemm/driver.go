@@ -71,13 +71,20 @@ func (p *problem) plan(kern *kernel) (packA, packB bool) {
 }
 
 // run computes the product on up to threads goroutines, the caller's
-// included, splitting C into column or row stripes.
+// included, splitting C into column or row stripes, each goroutine getting
+// at least minFlopsPerThread of work.
 func (p *problem) run(kern *kernel, threads int) {
 	flops := 2 * float64(p.m) * float64(p.n) * float64(p.k)
 	t := min(threads, int(flops/minFlopsPerThread))
 	colTiles := (p.n + kern.nr - 1) / kern.nr
 	rowTiles := (p.m + kern.mr - 1) / kern.mr
+	// Split along the packed operand, so that no goroutine packs what
+	// another packs too; otherwise along the longer side.
+	packA, packB := p.plan(kern)
 	byCols := colTiles >= rowTiles
+	if packA != packB {
+		byCols = packB && colTiles >= 2
+	}
 	tiles := rowTiles
 	if byCols {
 		tiles = colTiles

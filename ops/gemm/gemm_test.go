@@ -242,8 +242,10 @@ func pick(rng *rand.Rand) int {
 	return sizes[rng.IntN(len(sizes))]
 }
 
-// TestSgemmCases is the fixed table: every transpose case and scalar pair at
-// shapes that cover full tiles, edges on each side and the layer shapes.
+// TestSgemmCases is the fixed table: every transpose case at shapes that
+// cover full tiles, edges on each side and the layer shapes, each with four
+// of the sixteen (alpha, beta) pairs, so that every pair meets every shape
+// across the transpose cases.
 func TestSgemmCases(t *testing.T) {
 	shapes := [][3]int{
 		{1, 1, 1}, {12, 32, 1}, {13, 33, 7}, {11, 31, 256}, {24, 64, 257},
@@ -254,12 +256,11 @@ func TestSgemmCases(t *testing.T) {
 			impl := cfg.use(t)
 			rng := rand.New(rand.NewPCG(2, 2))
 			for _, s := range shapes {
-				for _, tA := range transposes {
-					for _, tB := range transposes {
-						for _, alpha := range scalars {
-							for _, beta := range scalars {
-								check(t, impl, gemmCase{tA: tA, tB: tB, m: s[0], n: s[1], k: s[2], alpha: alpha, beta: beta, padA: 3, padB: 5, padC: 1}, rng)
-							}
+				for ti, tA := range transposes {
+					for tj, tB := range transposes {
+						for q := range 4 {
+							alpha, beta := scalars[2*ti+tj], scalars[q]
+							check(t, impl, gemmCase{tA: tA, tB: tB, m: s[0], n: s[1], k: s[2], alpha: alpha, beta: beta, padA: 3, padB: 5, padC: 1}, rng)
 						}
 					}
 				}
