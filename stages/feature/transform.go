@@ -268,8 +268,11 @@ func tensorInto[T number](out outView, ll array.ListLike, vals []T, child arrow.
 		}
 		src := vals[s:e]
 		if !elemNulls {
-			scaleRow(dst, src, shift, scale)
-			if !check || finiteRow(dst) {
+			if !check {
+				scaleRow(dst, src, shift, scale)
+				continue
+			}
+			if scaleRowFinite(dst, src, shift, scale) {
 				continue
 			}
 		}
@@ -305,14 +308,17 @@ func scaleRow[T number](dst []float32, src []T, shift, scale []float64) {
 	}
 }
 
-// finiteRow reports whether every value of row is finite.
-func finiteRow(row []float32) bool {
-	for _, o := range row {
-		if o-o != 0 {
-			return false
-		}
+// scaleRowFinite is scaleRow that also reports whether every result is finite. The test is
+// branch-free: an exponent of all ones (NaN, ±Inf) plus one carries into bit 31, collected by OR.
+func scaleRowFinite[T number](dst []float32, src []T, shift, scale []float64) bool {
+	dst, shift, scale = dst[:len(src)], shift[:len(src)], scale[:len(src)]
+	var carry uint32
+	for j, v := range src {
+		o := float32((float64(v) - shift[j]) * scale[j])
+		dst[j] = o
+		carry |= math.Float32bits(o)&0x7f800000 + 0x00800000
 	}
-	return true
+	return carry&0x80000000 == 0
 }
 
 // fillOneHot sets the vocabulary, "other" or "missing" slot of each row (x is zeroed).
