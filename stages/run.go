@@ -112,6 +112,7 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 	res.Steps = t.state.Step
 	res.Epochs = t.epochs
 	res.Skipped = t.state.Skipped
+	res.Memory = t.ledger()
 	return res, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -221,6 +222,7 @@ type Result struct {
 	Report  pipeline.Report
 	Skipped int64
 	Stopped string // "", "early-stop", "max-steps"
+	Memory  MemoryLedger
 }
 
 // Trainer owns one training run's shared state. It is created by Train.
@@ -245,8 +247,13 @@ type Trainer struct {
 	avg        *optim.Averager
 	store      *ParamStore
 
-	actPool  freeList[*activation]
-	gradPool freeList[[]float32]
+	actPool   freeList[*activation]
+	gradPool  freeList[[]float32]
+	actsMade  atomic.Int64 // workspaces the pool made (memory ledger)
+	gradsMade atomic.Int64 // gradient buffers the pool made
+
+	memBudget  int64 // --memory-budget, whole run
+	dataBudget int64 // the data path's share
 
 	state          trainState
 	start          time.Time
@@ -288,20 +295,50 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 			return nil, err
 		}
 	}
+	// The feature spec first (a checkpoint's, or the pre-pass over the data): the model's size, and so
+	// its share of the memory budget, follows from it.
+	var spec *feature.Spec
+	if ck != nil {
+		spec = ck.model.Features
+	} else {
+		ds, err := source.Open(cfg.Data.Paths, source.Options{Mem: cfg.Data.Mem})
+		if err != nil {
+			return nil, err
+		}
+		spec, err = feature.Fit(ctx, ds, cfg.Data.Feature, max(cfg.Data.Readers, 1))
+		ds.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	t.features = spec
+	t.batch = cfg.Data.Batch
+	if t.batch == 0 {
+		t.batch = DefaultBatch
+	}
+	if err := t.buildModel(ck); err != nil {
+		return nil, err
+	}
+	// One memory budget: the model side takes what its pools can hold, the data path the rest.
+	t.memBudget = cfg.Data.MemoryBudget
+	if t.memBudget == 0 {
+		t.memBudget = defaultMemoryBudget()
+	}
+	acts, grads, snaps := t.modelMemory()
+	t.dataBudget = t.memBudget - acts - grads - snaps
+	if t.dataBudget < 1<<20 {
+		return nil, fmt.Errorf("--memory-budget %s: the model needs %s for activations, gradients and parameter snapshots, leaving too little for the data; raise it or lower --workers, --micro-batch or --staleness",
+			formatBytes(t.memBudget), formatBytes(acts+grads+snaps))
+	}
 	dcfg := cfg.Data
 	dcfg.Logger = t.log
-	if ck != nil {
-		dcfg.Spec = ck.model.Features
-	}
+	dcfg.Spec = spec
+	dcfg.MemoryBudget = t.dataBudget
 	dp, err := OpenDataPath(ctx, dcfg)
 	if err != nil {
 		return nil, err
 	}
-	t.dp, t.ds, t.features, t.batch = dp, dp.Dataset, dp.Spec, dp.Config().Batch
-	if err := t.buildModel(ck); err != nil {
-		dp.Close()
-		return nil, err
-	}
+	t.dp, t.ds = dp, dp.Dataset
 	if err := t.buildOptimizer(ck); err != nil {
 		dp.Close()
 		return nil, err
@@ -312,11 +349,11 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	}
 	outDim := t.net.OutDim()
 	maxMicro := t.microRows()
-	t.actPool.make = func() *activation {
+	t.actPool.make = counted(&t.actsMade, func() *activation {
 		return &activation{ws: t.net.NewWorkspace(maxMicro), dOut: make([]float32, maxMicro*outDim)}
-	}
+	})
 	n := t.net.NumParams()
-	t.gradPool.make = func() []float32 { return make([]float32, n) }
+	t.gradPool.make = counted(&t.gradsMade, func() []float32 { return make([]float32, n) })
 	return t, nil
 }
 

@@ -268,3 +268,30 @@ func TestTrainHypergradientRules(t *testing.T) {
 		})
 	}
 }
+
+func TestMemoryBudgetLedger(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	c := trainCfg(t, mem, "label", "../testdata/shared/breast_cancer.parquet")
+	c.Model, c.Data.Epochs = "mlp:64", 2
+	c.Data.MemoryBudget = 64 << 20
+	res, err := Train(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, l := range res.Memory.Lines {
+		sum += l.Budget
+		if l.Peak > l.Budget {
+			t.Errorf("%s: peak %d above its share %d", l.Part, l.Peak, l.Budget)
+		}
+	}
+	if res.Memory.Total != 64<<20 || sum != res.Memory.Total {
+		t.Errorf("shares add up to %d of a %d budget", sum, res.Memory.Total)
+	}
+	t.Log("\n" + res.Memory.String())
+	c.Data.MemoryBudget = 1 << 20
+	if _, err := Train(context.Background(), c); err == nil || !strings.Contains(err.Error(), "--memory-budget") {
+		t.Errorf("a budget too small for the model: err = %v", err)
+	}
+}

@@ -84,7 +84,7 @@ from the optimizer unless given.`,
 	f.BoolVar(&c.Data.DropLast, "drop-last", false, "drop the last partial batch of each epoch")
 	f.StringVar(&c.Data.Shuffle, "shuffle", "buffer", "shuffle mode: full, buffer, shards or none")
 	f.IntVar(&c.Data.ShuffleBuffer, "shuffle-buffer", 0, "rows in the shuffle buffer (buffer mode; default 10000)")
-	f.StringVar(&tf.memBudget, "memory-budget", "", "memory budget of the data path, e.g. 2GiB (default: a quarter of RAM)")
+	f.StringVar(&tf.memBudget, "memory-budget", "", "memory budget of the run, e.g. 2GiB, divided among the shuffle buffer and data queues, activations, gradients and parameter snapshots (default: a quarter of RAM)")
 	f.Uint64Var(&tf.seed, "seed", 1, "random seed: initialization, shuffling, dropout, validation split")
 	// Model and loss.
 	f.StringVar(&c.Model, "model", "mlp:256,128", "model: linear or mlp:W1,W2,... (hidden widths)")
@@ -208,6 +208,7 @@ func (a *app) runTrain(cmd *cobra.Command, tf *trainFlags) error {
 	if hint := stages.Hint(res.Report); hint != "" {
 		fmt.Fprintf(a.stdout, "hint: %s\n", hint)
 	}
+	fmt.Fprintf(a.stdout, "\n%s", res.Memory)
 	if len(tf.test) > 0 {
 		r, err := stages.Evaluate(cmd.Context(), res.Model, stages.EvalConfig{Paths: tf.test, Readers: c.Data.Readers, Workers: c.Workers, Logger: a.log})
 		if err != nil {
