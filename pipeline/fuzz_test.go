@@ -12,8 +12,8 @@ import (
 )
 
 // FuzzGraph builds a graph from fuzzed parameters (chain length, workers, capacities, ordering,
-// fan-out, an error or a cancellation at some point, per-item delays) and checks the engine's
-// invariants: every item is consumed or discarded exactly once, ordered stages keep the order,
+// fan-out, an error or a cancellation at some point, per-item delays, and optionally a Route into
+// three branches merged back) and checks the engine's invariants: every item is consumed or discarded exactly once, ordered stages keep the order,
 // the first error is the injected one, and every goroutine exits (goleak in TestMain).
 func FuzzGraph(f *testing.F) {
 	f.Add(uint8(3), uint8(1), uint8(1), false, uint8(0), uint16(100), int16(-1), uint16(0), uint8(0))
@@ -61,6 +61,15 @@ func FuzzGraph(f *testing.F) {
 				d := time.Duration((int(delaySeed)*k)%5) * 100 * time.Microsecond
 				s = pipeline.AddTransform(g, fmt.Sprintf("t%d", k), s, pass(outs, d), opts()...)
 			}
+			routed := delaySeed%2 == 1
+			if routed {
+				branches := pipeline.Route(g, "route", s, 3, func(v int) int { return v % 3 }, pipeline.Capacity(cp))
+				for b := range branches {
+					branches[b] = pipeline.AddTransform(g, fmt.Sprintf("branch%d", b), branches[b],
+						pass(outs, time.Duration(b)*100*time.Microsecond), opts()...)
+				}
+				s = pipeline.Merge(g, "merge", branches, pipeline.Capacity(cp))
+			}
 			var got []int
 			pipeline.AddSink(g, "sink", s, collect(outs, 0, &got))
 
@@ -92,7 +101,7 @@ func FuzzGraph(f *testing.F) {
 			default:
 				t.Fatalf("Run = %v", err)
 			}
-			if ordered || nWorkers == 1 {
+			if !routed && (ordered || nWorkers == 1) {
 				for i := 1; i < len(got); i++ {
 					if got[i] <= got[i-1] {
 						t.Fatalf("ordered output %d is %d after %d", i, got[i], got[i-1])
