@@ -57,6 +57,8 @@ type Spec struct {
 }
 
 // Column is one feature column of a Spec: its place in x, its encoding and the statistics Fit saw.
+// It is plain data, owned by its Spec and read-only once the Spec is in use. Its zero value is not a
+// valid column (a Spec holding one fails validation).
 type Column struct {
 	Name      string    `json:"name"`
 	Type      string    `json:"type"` // the arrow type at Fit, for people; Encoding decides compatibility
