@@ -255,9 +255,23 @@ func scanTensor[T number](a *colAcc, ll array.ListLike, vals []T, child arrow.Ar
 		}
 		s, _ := ll.ValueOffsets(i)
 		row := vals[s : int(s)+n]
+		if !elemNulls {
+			for j := 0; j < n; {
+				k := sumRow(row[j:], sum[j:], lo[j:], hi[j:], cnt[j:])
+				if k < 0 {
+					break
+				}
+				if !a.allow {
+					return w.errorf(i, "element %d: value %v: set AllowNonFinite (--allow-non-finite) to impute NaN and infinities, or clean the data", j+k, row[j+k])
+				}
+				a.nonFinite++
+				j += k + 1
+			}
+			continue
+		}
 		for j, v := range row {
 			f := float64(v)
-			if elemNulls && child.IsNull(int(s)+j) {
+			if child.IsNull(int(s) + j) {
 				a.nulls++
 				continue
 			}
@@ -268,10 +282,7 @@ func scanTensor[T number](a *colAcc, ll array.ListLike, vals []T, child arrow.Ar
 				a.nonFinite++
 				continue
 			}
-			sum[j] += f
-			cnt[j]++
-			lo[j] = min(lo[j], f)
-			hi[j] = max(hi[j], f)
+			sumRow(row[j:j+1], sum[j:], lo[j:], hi[j:], cnt[j:])
 		}
 	}
 	for j := range mean {
@@ -287,14 +298,14 @@ func scanTensor[T number](a *colAcc, ll array.ListLike, vals []T, child arrow.Ar
 		}
 		s, _ := ll.ValueOffsets(i)
 		row := vals[s : int(s)+n]
-		for j, v := range row {
-			f := float64(v)
-			if elemNulls && child.IsNull(int(s)+j) || !isFinite(f) {
-				continue
+		if !elemNulls {
+			devRow(row, mean, m2, comp)
+			continue
+		}
+		for j := range row {
+			if !child.IsNull(int(s) + j) {
+				devRow(row[j:j+1], mean[j:], m2[j:], comp[j:])
 			}
-			d := f - mean[j]
-			m2[j] += d * d
-			comp[j] += d
 		}
 	}
 	for j := range m2 {
@@ -406,4 +417,39 @@ func (a *colAcc) merge(b *colAcc) error {
 		}
 	}
 	return nil
+}
+
+// sumRow adds the values of row to the per-element count, sum, min and max, up to the first
+// non-finite value, whose index it returns (-1 when there is none).
+func sumRow[T number](row []T, sum, lo, hi []float64, cnt []int64) int {
+	sum, lo, hi, cnt = sum[:len(row)], lo[:len(row)], hi[:len(row)], cnt[:len(row)]
+	for j, v := range row {
+		f := float64(v)
+		if f-f != 0 {
+			return j
+		}
+		sum[j] += f
+		cnt[j]++
+		if f < lo[j] {
+			lo[j] = f
+		}
+		if f > hi[j] {
+			hi[j] = f
+		}
+	}
+	return -1
+}
+
+// devRow adds the squared deviations of the finite values of row from mean to m2, and the deviations
+// to comp.
+func devRow[T number](row []T, mean, m2, comp []float64) {
+	mean, m2, comp = mean[:len(row)], m2[:len(row)], comp[:len(row)]
+	for j, v := range row {
+		d := float64(v) - mean[j]
+		if d-d != 0 {
+			continue
+		}
+		m2[j] += d * d
+		comp[j] += d
+	}
 }
