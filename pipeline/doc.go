@@ -73,7 +73,9 @@
 // channel operation has to wait, so the per-item fast path reads no clock.
 //
 // Cost: on a chain of no-op stages, the engine adds about one non-blocking channel attempt, three
-// atomic adds and two cancellation checks per item and stage to the channel hand-off itself; see
-// BenchmarkChain for figures against a hand-written channel chain. A run costs a few microseconds
-// per goroutine to start and stop.
+// atomic adds and two cancellation checks per item and stage to the channel hand-off itself.
+// BenchmarkChain (5 stages, 2-core VM under heavy load) measured 120-200 ns per item and stage:
+// 1.35-1.6x a hand-written chain of plain channels, and 0.6-0.67x one whose sends and receives also
+// select on ctx.Done(), measured in the same runs. Starting and stopping a 5-stage run costs about
+// 40 µs and 200 allocations, whatever the number of items; nothing is allocated per item.
 package pipeline
