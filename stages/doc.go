@@ -52,8 +52,8 @@
 // views (X, Labels, Targets, RowIDs) are zero-copy and valid until it is released.
 //
 // Memory: the shuffle buffer retains whole input records while any of their rows is
-// buffered and compacts sparse ones, keeping below about 2.5 × ShuffleBuffer rows
-// plus a few records; DataConfig.MemoryBudget bounds its bytes (the buffer is reduced
+// buffered and compacts the sparsest ones, keeping below about 1.5 × ShuffleBuffer
+// rows plus a record or two; DataConfig.MemoryBudget bounds its bytes (the buffer is reduced
 // at open time when the estimated row width does not fit, and the run fails with an
 // error naming --memory-budget if the real bytes exceed it).
 //

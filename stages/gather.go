@@ -21,6 +21,8 @@ type held struct {
 	bytes int64     // rec's buffer bytes
 	at    int       // index in the shuffler's held list
 	grp   int       // group index during a gather; -1 otherwise
+	// compact marks the record during a compaction.
+	compact bool
 }
 
 // newHeld wraps rec, whose RowColumn is ids, for the buffer.

@@ -44,12 +44,13 @@ type ShufflerConfig struct {
 // the buffer is drained, so no batch spans two epochs.
 //
 // Memory: the buffer retains whole input records while any of their rows is
-// buffered, so it compacts: when the retained rows exceed about 2*(Buffer+Rows) plus
-// the larger of Buffer/2 and the largest input record (or the bytes exceed
-// MemoryBudget), it copies the rows of the records less than half alive into one
-// record and releases those. Retained rows thus stay under about 2.5*Buffer + 2*Rows
-// + 2 records, each row is copied about twice on average, and the cost per row stays
-// O(1).
+// buffered (without care, about Buffer*ln(record rows) rows), so it compacts: when the
+// retained rows exceed the live ones by more than the slack, max(Buffer/2, Rows,
+// largest input record), it copies the live rows of the sparsest records into one new
+// record until the excess is at most half the slack. Retained rows thus stay under
+// Buffer + Rows + slack + one input record (about 1.5*Buffer), and since at least
+// slack/2 rows arrive between compactions, each row is copied about twice at most:
+// O(1) per row. Over MemoryBudget it compacts everything it can, then fails.
 //
 // Ownership: Process owns the chunk it receives on every path; emitted chunks are
 // new records owned by the receiver. If the run ends by an error or a cancellation,
@@ -78,9 +79,9 @@ type Shuffler struct {
 	emitted  int64 // rows emitted in epoch (from the resume position on a resume)
 	schema   *arrow.Schema
 	maxRec   int   // largest input record seen, rows
-	inRows   int64 // rows taken in since the last compaction
 	retRows  int64 // rows of the retained records
 	retBytes int64 // bytes of the retained records
+	copied   int64 // rows copied by compactions (tests check the amortized cost)
 	g        gatherer
 	closed   bool
 }
@@ -199,7 +200,6 @@ func (s *Shuffler) take(ctx context.Context, c Chunk, emit func(Chunk) error) er
 	s.retRows += int64(len(ids))
 	s.retBytes += h.bytes
 	s.maxRec = max(s.maxRec, len(ids))
-	s.inRows += int64(len(ids))
 	s.observe()
 	if c.Refill {
 		for i, id := range ids {
@@ -308,32 +308,57 @@ func (s *Shuffler) drop(h *held) {
 	h.rec, h.ids = nil, nil
 }
 
-// compact copies the live rows of the records less than half alive into one record
-// when the retained rows or bytes grow past their bounds; see Shuffler.
+// compact bounds the rows the retained records hold: when they exceed the live rows
+// (buffered or pending) by more than the slack, max(Buffer/2, Rows, largest input
+// record), it copies the live rows of the sparsest records into one new record and
+// releases those, until the excess is at most half the slack. Over MemoryBudget it
+// compacts every record with dead rows. See Shuffler for the bounds this gives.
 func (s *Shuffler) compact(ctx context.Context) error {
-	k := int64(s.plan.buffer)
-	limit := 2*(k+int64(s.rows)) + max(k/2, int64(s.maxRec))
+	live := int64(len(s.buf.slots) + len(s.pending))
+	slack := max(int64(s.plan.buffer)/2, int64(s.rows), int64(s.maxRec))
 	overBudget := s.budget > 0 && s.retBytes > s.budget
-	if !overBudget && (s.retRows <= limit || s.inRows < max(k/2, int64(s.maxRec))) {
+	if !overBudget && s.retRows <= live+slack {
 		return nil
 	}
-	s.inRows = 0
-	sparse := func(h *held) bool { return h.live > 0 && (2*h.live < len(h.ids) || overBudget && h.live < len(h.ids)) }
+	cands := make([]*held, 0, len(s.held))
+	for _, h := range s.held {
+		if h.live < len(h.ids) {
+			cands = append(cands, h)
+		}
+	}
+	// Sparsest first: live/len ascending.
+	slices.SortFunc(cands, func(a, b *held) int {
+		return cmp.Compare(int64(a.live)*int64(len(b.ids)), int64(b.live)*int64(len(a.ids)))
+	})
+	rows := s.retRows
+	n := 0
+	for _, h := range cands {
+		if !overBudget && rows <= live+slack/2 {
+			break
+		}
+		h.compact = true
+		rows -= int64(len(h.ids) - h.live)
+		n++
+	}
 	var refs []rowRef
 	var where []*rowRef
 	for _, list := range [][]rowRef{s.buf.slots, s.pending} {
 		for i := range list {
-			if r := &list[i]; r.h != nil && sparse(r.h) {
+			if r := &list[i]; r.h != nil && r.h.compact {
 				refs = append(refs, *r)
 				where = append(where, r)
 			}
 		}
+	}
+	for _, h := range cands[:n] {
+		h.compact = false
 	}
 	if len(refs) > 0 {
 		rec, err := s.g.gather(ctx, s.mem, s.schema, refs)
 		if err != nil {
 			return err
 		}
+		s.copied += int64(len(refs))
 		ids, _ := rowIDs(rec)
 		h := newHeld(rec, ids)
 		h.live = len(refs)
@@ -362,7 +387,7 @@ func (s *Shuffler) budgetError() error {
 			formatBytes(s.budget), formatBytes(s.retBytes), s.retRows, s.plan.total)
 	}
 	perRow := s.retBytes / max(s.retRows, 1)
-	fit := s.budget / max(3*perRow, 1)
+	fit := s.budget / max(2*perRow, 1)
 	return fmt.Errorf("--shuffle-buffer %d: the buffer holds %s (%d rows of about %d bytes), more than --memory-budget %s; lower --shuffle-buffer to about %d or raise --memory-budget",
 		s.plan.buffer, formatBytes(s.retBytes), s.retRows, perRow, formatBytes(s.budget), fit)
 }
@@ -416,7 +441,7 @@ func (s *Shuffler) releaseAll() {
 	s.buf.slots = s.buf.slots[:0]
 	clear(s.pending)
 	s.pending = s.pending[:0]
-	s.retRows, s.retBytes, s.inRows = 0, 0, 0
+	s.retRows, s.retBytes = 0, 0
 }
 
 // formatBytes prints n in binary units for people.

@@ -42,6 +42,7 @@ func main() {
 		norms    = flag.Int("normalizers", 2, "--normalizers")
 		batch    = flag.Int("batch", 128, "--batch")
 		queue    = flag.Int("queue", 0, "--queue (0 = default)")
+		readRows = flag.Int("read-rows", 0, "--read-rows (0 = default)")
 		memLimit = flag.Int64("mem-limit", 0, "Go runtime soft memory limit, bytes (0 = none; GOMEMLIMIT also works)")
 	)
 	flag.Parse()
@@ -57,7 +58,7 @@ func main() {
 	case *run:
 		err = runPath(ctx, stages.DataConfig{Paths: []string{*data}, Seed: 1, Epochs: 1, Shuffle: *shuffle,
 			ShuffleBuffer: *buffer, MemoryBudget: *budget, Readers: *readers, Normalizers: *norms, Batch: *batch,
-			Queue: *queue, Feature: feature.Config{Target: "label"}})
+			Queue: *queue, ReadRows: *readRows, Feature: feature.Config{Target: "label"}})
 	default:
 		err = fmt.Errorf("give -gen or -run")
 	}
