@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -145,7 +146,7 @@ func appendRow(m *Metrics, rec []string, at func(col int, s string) rowError) er
 
 // readMetricsParquet reads the Parquet form of the metrics table. A corrupt
 // file can make the Parquet decoder panic; that panic becomes an error.
-func readMetricsParquet(f *os.File, mem memory.Allocator) (m Metrics, err error) {
+func readMetricsParquet(f parquet.ReaderAtSeeker, mem memory.Allocator) (m Metrics, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			m, err = Metrics{}, fmt.Errorf("corrupt Parquet file: %v", r)

@@ -2,10 +2,15 @@ package sink
 
 import (
 	"bytes"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // FuzzReadMetricsCSV feeds arbitrary text to the metrics CSV parser. It must
@@ -58,6 +63,48 @@ func FuzzReadMetricsCSV(f *testing.F) {
 				same(a.ValLoss, b.ValLoss) && same(a.ValAcc, b.ValAcc) && same(a.Seconds, b.Seconds)
 		}) {
 			t.Fatalf("round trip changed the metrics:\n%v\n%v", m, again)
+		}
+	})
+}
+
+// FuzzReadMetricsParquet feeds mutated metrics Parquet files to the reader. It
+// must return an error or metrics and never panic (the decoder's panics are
+// recovered and become errors).
+func FuzzReadMetricsParquet(f *testing.F) {
+	dir := f.TempDir()
+	for i, m := range []Metrics{
+		{},
+		{Steps: []StepRow{{Step: 1, Epoch: 1, Loss: 2, LR: 0.1, SamplesPerSec: math.NaN()}},
+			Epochs: []EpochRow{{Epoch: 1, Step: 1, TrainLoss: 1, TrainAcc: 0.5, ValLoss: math.NaN(), ValAcc: math.NaN(), Seconds: 2}}},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("seed%d.parquet", i))
+		w, err := NewMetricsWriter(path, nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, s := range m.Steps {
+			w.WriteStep(s)
+		}
+		for _, e := range m.Epochs {
+			w.WriteEpoch(e)
+		}
+		if err := w.Close(); err != nil {
+			f.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+		m, err := readMetricsParquet(bytes.NewReader(b), mem)
+		if err == nil && len(m.Steps)+len(m.Epochs) > len(b) {
+			t.Fatalf("%d rows from %d bytes", len(m.Steps)+len(m.Epochs), len(b))
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Fatalf("error spans lines: %q", err)
 		}
 	})
 }
