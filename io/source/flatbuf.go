@@ -6,8 +6,9 @@ import (
 )
 
 // A minimal, bounds-checked reader of the few FlatBuffers tables of the Arrow IPC format that Open needs
-// to count rows without decoding data: Footer (File.fbs), Message and RecordBatch (Message.fbs). arrow-go's
-// generated readers are internal to its module and trust their input.
+// to count rows without decoding data, Footer (File.fbs), Message and RecordBatch (Message.fbs), and to
+// check a Schema (Schema.fbs) before arrow-go decodes it (ipcschema.go). arrow-go's generated readers are
+// internal to its module and trust their input.
 
 var errFlatbuf = errors.New("malformed flatbuffer metadata")
 
@@ -50,11 +51,16 @@ func fbAt(buf []byte, pos int64) (fbTable, error) {
 	return fbTable{buf: buf, pos: int(pos), vt: int(vt), vtn: vtn}, nil
 }
 
-// field returns the absolute position of field id and whether it is present.
+// field returns the absolute position of field id and whether it is present. Presence follows the
+// FlatBuffers runtime that arrow-go uses: a slot exists if it starts inside the vtable's declared size
+// (an odd size leaves half a slot, which that runtime still reads).
 func (t fbTable) field(id int, size int) (int, bool, error) {
 	slot := 4 + 2*id
-	if slot+2 > t.vtn {
+	if slot >= t.vtn {
 		return 0, false, nil
+	}
+	if t.vt+slot+2 > len(t.buf) {
+		return 0, false, errFlatbuf
 	}
 	off := int(binary.LittleEndian.Uint16(t.buf[t.vt+slot:]))
 	if off == 0 {
@@ -124,6 +130,38 @@ func (t fbTable) structVector(id int, elem int) (start, n int, err error) {
 		return 0, 0, errFlatbuf
 	}
 	return int(at) + 4, int(cnt), nil
+}
+
+// tableVector returns the start and length of a vector of tables (of 4-byte offsets); an absent vector
+// is empty. Element i is read with element.
+func (t fbTable) tableVector(id int) (start, n int, err error) {
+	return t.structVector(id, 4)
+}
+
+// element returns table i of the vector of tables starting at start.
+func (t fbTable) element(start, i int) (fbTable, error) {
+	at := start + 4*i
+	off, ok := fbU32(t.buf, at)
+	if !ok {
+		return fbTable{}, errFlatbuf
+	}
+	return fbAt(t.buf, int64(at)+int64(off))
+}
+
+// bytes returns the string or byte vector of field id (nil if absent), without copying.
+func (t fbTable) bytes(id int) ([]byte, error) {
+	at, ok, err := t.ref(id)
+	if !ok || err != nil {
+		return nil, err
+	}
+	if at < 0 || at > int64(len(t.buf))-4 {
+		return nil, errFlatbuf
+	}
+	n := int64(binary.LittleEndian.Uint32(t.buf[at:]))
+	if n > int64(len(t.buf))-at-4 {
+		return nil, errFlatbuf
+	}
+	return t.buf[at+4 : at+4+n], nil
 }
 
 // ipcBlock is File.fbs's Block struct.
