@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -26,7 +27,11 @@ func ipcOptions(mem *budget, maxBytes int64) []ipc.Option {
 }
 
 func openIPCFile(fh *os.File, path string, info *fileInfo, opts *Options, mem *budget) (fileReader, error) {
-	r, err := ipc.NewFileReader(fh, ipcOptions(mem, opts.MaxBytes)...)
+	src, footer, err := ipcFileSource(fh, info.size, opts.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ipc.NewFileReader(src, ipcOptions(mem, opts.MaxBytes)...)
 	if err != nil {
 		return nil, fmt.Errorf("not a readable Arrow IPC file: %v", trimArrowPrefix(err))
 	}
@@ -37,18 +42,6 @@ func openIPCFile(fh *os.File, path string, info *fileInfo, opts *Options, mem *b
 	info.schema = r.Schema()
 	info.meta = metaMap(r.Schema().Metadata())
 	// Row counts come from each batch's Message metadata, read without its body.
-	var tail [10]byte
-	if _, err := fh.ReadAt(tail[:], info.size-int64(len(tail))); err != nil {
-		return nil, fmt.Errorf("reading the footer: %v", err)
-	}
-	flen := int64(int32(binary.LittleEndian.Uint32(tail[:4])))
-	if flen <= 0 || flen > info.size-int64(len(tail)) {
-		return nil, fmt.Errorf("corrupt Arrow IPC footer length %d", flen)
-	}
-	footer := make([]byte, flen)
-	if _, err := fh.ReadAt(footer, info.size-int64(len(tail))-flen); err != nil {
-		return nil, fmt.Errorf("reading the footer: %v", err)
-	}
 	_, blocks, err := footerBlocks(footer)
 	if err != nil {
 		return nil, fmt.Errorf("corrupt Arrow IPC footer: %v", err)
@@ -68,6 +61,84 @@ func openIPCFile(fh *os.File, path string, info *fileInfo, opts *Options, mem *b
 		info.shardRows[i] = m.rows
 	}
 	return ipcFile{}, nil
+}
+
+// ipcFileTail is the end of an IPC file: the footer length (int32) and the ARROW1 magic.
+const ipcFileTail = 10
+
+// ipcFileSource reads the footer of an IPC file of size bytes where arrow-go's FileReader looks for it,
+// checks its schema (checkSchema) and returns the footer and what the FileReader should read: the file's
+// first size bytes with the footer served from the checked copy, so that no schema reaches arrow-go
+// unchecked, even if the file changes meanwhile. Cost: one read of the footer, a walk of the schema.
+func ipcFileSource(fh io.ReaderAt, size, maxBytes int64) (src ipc.ReadAtSeeker, footer []byte, err error) {
+	if size <= 2*int64(len(arrowMagic))+4 {
+		return nil, nil, fmt.Errorf("not a readable Arrow IPC file: %d bytes is too short for one", size)
+	}
+	var tail [ipcFileTail]byte
+	if _, err := fh.ReadAt(tail[:], size-ipcFileTail); err != nil {
+		return nil, nil, fmt.Errorf("reading the footer: %v", err)
+	}
+	if !bytes.Equal(tail[4:], arrowMagic) {
+		return nil, nil, errors.New("not a readable Arrow IPC file: it does not end with the ARROW1 magic")
+	}
+	flen := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if flen <= 0 || flen > size-ipcFileTail-int64(len(arrowMagic)) {
+		return nil, nil, fmt.Errorf("corrupt Arrow IPC footer length %d in a %d-byte file", flen, size)
+	}
+	off := size - ipcFileTail - flen
+	pinned := make([]byte, flen+ipcFileTail)
+	if _, err := fh.ReadAt(pinned, off); err != nil {
+		return nil, nil, fmt.Errorf("reading the footer: %v", err)
+	}
+	if !bytes.Equal(pinned[flen:], tail[:]) {
+		return nil, nil, errors.New("the file changed while its footer was being read")
+	}
+	footer = pinned[:flen]
+	sc, err := schemaOfFooter(footer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("corrupt Arrow IPC footer: %v", err)
+	}
+	if err := checkSchema(sc, maxBytes); err != nil {
+		return nil, nil, err
+	}
+	return &pinnedFile{SectionReader: io.NewSectionReader(fh, 0, size), off: off, tail: pinned}, footer, nil
+}
+
+// pinnedFile is the first size bytes of a file (its SectionReader, which also keeps the position of Read
+// and Seek) whose bytes from off on are served from tail, a copy that has been checked.
+type pinnedFile struct {
+	*io.SectionReader
+	off  int64
+	tail []byte
+}
+
+// Read implements io.Reader.
+func (p *pinnedFile) Read(b []byte) (int, error) {
+	pos, _ := p.SectionReader.Seek(0, io.SeekCurrent)
+	n, err := p.ReadAt(b, pos)
+	p.SectionReader.Seek(pos+int64(n), io.SeekStart)
+	return n, err
+}
+
+// ReadAt implements io.ReaderAt.
+func (p *pinnedFile) ReadAt(b []byte, at int64) (int, error) {
+	if at < 0 || at >= p.off {
+		if at < 0 || at-p.off >= int64(len(p.tail)) {
+			return p.SectionReader.ReadAt(b, at) // the section's own error or io.EOF
+		}
+		n := copy(b, p.tail[at-p.off:])
+		if n < len(b) {
+			return n, io.EOF
+		}
+		return n, nil
+	}
+	k := int(min(int64(len(b)), p.off-at))
+	n, err := p.SectionReader.ReadAt(b[:k], at)
+	if n < k || k == len(b) {
+		return n, err
+	}
+	m, err := p.ReadAt(b[k:], p.off)
+	return k + m, err
 }
 
 // readBlockMessage reads and parses the Message metadata a footer block points at.
@@ -124,7 +195,11 @@ func (ipcFile) read(ctx context.Context, rc *readCall, index int, fields []int, 
 		return err
 	}
 	defer fh.Close()
-	r, err := ipc.NewFileReader(fh, ipcOptions(rc.mem, rc.maxBytes)...)
+	src, _, err := ipcFileSource(fh, rc.size, rc.maxBytes)
+	if err != nil {
+		return err
+	}
+	r, err := ipc.NewFileReader(src, ipcOptions(rc.mem, rc.maxBytes)...)
 	if err != nil {
 		return trimArrowPrefix(err)
 	}
@@ -167,78 +242,123 @@ func sinkSelected(rec arrow.RecordBatch, fields []int, sink func(arrow.RecordBat
 type ipcStream struct{}
 
 func openIPCStream(fh *os.File, path string, info *fileInfo, opts *Options, mem *budget) (fileReader, error) {
-	r, err := ipc.NewReader(fh, ipcOptions(mem, opts.MaxBytes)...)
+	// Every message's metadata is checked, the schema first, before arrow-go reads any of them.
+	src, next, err := ipcStreamSource(fh, info.size, opts.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := scanStream(fh, next, info.size, opts.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ipc.NewReader(src, ipcOptions(mem, opts.MaxBytes)...)
 	if err != nil {
 		return nil, fmt.Errorf("not a readable Arrow IPC stream: %v", trimArrowPrefix(err))
 	}
 	info.schema = r.Schema()
 	info.meta = metaMap(r.Schema().Metadata())
 	r.Release()
-	rows, err := scanStream(fh, info.size, opts.MaxBytes)
-	if err != nil {
-		return nil, err
-	}
 	info.shardRows = []int64{rows}
 	return ipcStream{}, nil
 }
 
-// scanStream walks the messages of a stream, reading metadata and skipping bodies, and returns the total
-// number of rows of its record batches.
-func scanStream(r io.ReaderAt, size, maxBytes int64) (int64, error) {
+// ipcStreamSource reads and checks the first message of a stream of size bytes, its schema
+// (checkSchema), and returns what arrow-go's Reader should read: the checked copy of that message's
+// metadata, then the rest of the file's size bytes, so that no schema reaches arrow-go unchecked, even if
+// the file changes meanwhile. next is the position of message 1. Cost: one read, a walk of the schema.
+func ipcStreamSource(fh io.ReaderAt, size, maxBytes int64) (src io.Reader, next int64, err error) {
+	_, raw, next, err := readStreamMessage(fh, 0, 0, size, maxBytes)
+	if err != nil {
+		return nil, 0, err
+	}
+	n := int64(len(raw))
+	return io.MultiReader(bytes.NewReader(raw), io.NewSectionReader(fh, n, size-n)), next, nil
+}
+
+// scanStream walks the messages of a stream from message 1, at byte pos, reading metadata and skipping
+// bodies, and returns the total number of rows of its record batches.
+func scanStream(r io.ReaderAt, pos, size, maxBytes int64) (int64, error) {
 	var rows int64
-	pos := int64(0)
-	for i := 0; ; i++ {
-		var head [8]byte
-		n, err := r.ReadAt(head[:], pos)
-		if n < 4 {
-			if n == 0 && (err == io.EOF || err == nil) && i > 0 {
-				return rows, nil // end of stream without an end-of-stream marker (allowed)
-			}
-			return 0, fmt.Errorf("truncated Arrow IPC stream: message %d at byte %d", i, pos)
+	for i := 1; ; i++ {
+		m, _, next, err := readStreamMessage(r, i, pos, size, maxBytes)
+		if err == io.EOF {
+			return rows, nil
 		}
-		var length int64
-		if bytes.Equal(head[:4], streamMagic) {
-			if n < 8 {
-				return 0, fmt.Errorf("truncated Arrow IPC stream: message %d at byte %d", i, pos)
-			}
-			length = int64(int32(binary.LittleEndian.Uint32(head[4:])))
-			pos += 8
-		} else {
-			length = int64(int32(binary.LittleEndian.Uint32(head[:4])))
-			pos += 4
-		}
-		if length == 0 {
-			return rows, nil // end-of-stream marker
-		}
-		if length < 0 || length > size-pos {
-			return 0, fmt.Errorf("corrupt Arrow IPC stream: message %d at byte %d declares %d bytes of metadata", i, pos, length)
-		}
-		meta := make([]byte, length)
-		if _, err := r.ReadAt(meta, pos); err != nil {
-			return 0, fmt.Errorf("truncated Arrow IPC stream: message %d: %v", i, err)
-		}
-		pos += length
-		m, err := parseMessage(meta)
 		if err != nil {
-			return 0, fmt.Errorf("corrupt Arrow IPC stream: message %d: %v", i, err)
+			return 0, err
 		}
-		switch {
-		case m.version > metadataV5:
-			return 0, fmt.Errorf("Arrow IPC metadata version V%d is newer than this reader (V5)", m.version+1)
-		case i == 0 && m.kind != msgSchema:
-			return 0, fmt.Errorf("corrupt Arrow IPC stream: it starts with a message of type %d, not a schema", m.kind)
-		case m.bodyLength < 0 || m.bodyLength > size-pos:
-			return 0, fmt.Errorf("truncated Arrow IPC stream: message %d declares a %d-byte body, %d bytes are left", i, m.bodyLength, size-pos)
-		case m.bodyLength > maxBytes:
-			return 0, fmt.Errorf("message %d has a body of %d bytes, more than %s (Options.MaxBytes): the file may be corrupt, or raise the limit", i, m.bodyLength, formatBytes(maxBytes))
-		case m.rows < 0:
-			return 0, fmt.Errorf("corrupt Arrow IPC stream: message %d declares %d rows", i, m.rows)
-		}
-		pos += m.bodyLength
+		pos = next
 		if m.kind == msgRecordBatch {
 			rows += m.rows
 		}
 	}
+}
+
+// readStreamMessage reads and checks the metadata of message i of a stream, at byte pos, and returns it,
+// its bytes as read (prefix and metadata, not the body) and the position of the next message; io.EOF
+// marks the end of the stream. Message 0 must be a schema, which checkSchema walks.
+func readStreamMessage(r io.ReaderAt, i int, pos, size, maxBytes int64) (m ipcMessage, raw []byte, next int64, err error) {
+	var head [8]byte
+	n, err := r.ReadAt(head[:], pos)
+	if n < 4 {
+		if n == 0 && (err == io.EOF || err == nil) && i > 0 {
+			return m, nil, pos, io.EOF // end of stream without an end-of-stream marker (allowed)
+		}
+		return m, nil, pos, fmt.Errorf("truncated Arrow IPC stream: message %d at byte %d", i, pos)
+	}
+	var length int64
+	prefix := 4
+	if bytes.Equal(head[:4], streamMagic) {
+		if n < 8 {
+			return m, nil, pos, fmt.Errorf("truncated Arrow IPC stream: message %d at byte %d", i, pos)
+		}
+		length = int64(int32(binary.LittleEndian.Uint32(head[4:])))
+		prefix = 8
+	} else {
+		length = int64(int32(binary.LittleEndian.Uint32(head[:4])))
+	}
+	pos += int64(prefix)
+	if length == 0 {
+		if i == 0 {
+			return m, nil, pos, errors.New("not a readable Arrow IPC stream: it ends before its schema")
+		}
+		return m, nil, pos, io.EOF // end-of-stream marker
+	}
+	if length < 0 || length > size-pos {
+		return m, nil, pos, fmt.Errorf("corrupt Arrow IPC stream: message %d at byte %d declares %d bytes of metadata", i, pos, length)
+	}
+	raw = make([]byte, int64(prefix)+length)
+	copy(raw, head[:prefix])
+	meta := raw[prefix:]
+	if _, err := r.ReadAt(meta, pos); err != nil {
+		return m, nil, pos, fmt.Errorf("truncated Arrow IPC stream: message %d: %v", i, err)
+	}
+	pos += length
+	if m, err = parseMessage(meta); err != nil {
+		return m, nil, pos, fmt.Errorf("corrupt Arrow IPC stream: message %d: %v", i, err)
+	}
+	switch {
+	case m.version > metadataV5:
+		return m, nil, pos, fmt.Errorf("Arrow IPC metadata version V%d is newer than this reader (V5)", m.version+1)
+	case i == 0 && m.kind != msgSchema:
+		return m, nil, pos, fmt.Errorf("corrupt Arrow IPC stream: it starts with a message of type %d, not a schema", m.kind)
+	case m.bodyLength < 0 || m.bodyLength > size-pos:
+		return m, nil, pos, fmt.Errorf("truncated Arrow IPC stream: message %d declares a %d-byte body, %d bytes are left", i, m.bodyLength, size-pos)
+	case m.bodyLength > maxBytes:
+		return m, nil, pos, fmt.Errorf("message %d has a body of %d bytes, more than %s (Options.MaxBytes): the file may be corrupt, or raise the limit", i, m.bodyLength, formatBytes(maxBytes))
+	case m.rows < 0:
+		return m, nil, pos, fmt.Errorf("corrupt Arrow IPC stream: message %d declares %d rows", i, m.rows)
+	}
+	if i == 0 {
+		sc, err := schemaOfMessage(meta)
+		if err != nil {
+			return m, nil, pos, fmt.Errorf("corrupt Arrow IPC stream: message 0: %v", err)
+		}
+		if err := checkSchema(sc, maxBytes); err != nil {
+			return m, nil, pos, err
+		}
+	}
+	return m, raw, pos + m.bodyLength, nil
 }
 
 func (ipcStream) read(ctx context.Context, rc *readCall, index int, fields []int, sink func(arrow.RecordBatch) error) error {
@@ -247,7 +367,11 @@ func (ipcStream) read(ctx context.Context, rc *readCall, index int, fields []int
 		return err
 	}
 	defer fh.Close()
-	r, err := ipc.NewReader(fh, ipcOptions(rc.mem, rc.maxBytes)...)
+	src, _, err := ipcStreamSource(fh, rc.size, rc.maxBytes)
+	if err != nil {
+		return err
+	}
+	r, err := ipc.NewReader(src, ipcOptions(rc.mem, rc.maxBytes)...)
 	if err != nil {
 		return trimArrowPrefix(err)
 	}

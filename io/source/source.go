@@ -71,7 +71,7 @@ type Options struct {
 	// MaxBytes bounds the memory that decoding one shard may allocate through Mem (default 1 GiB). A shard
 	// that needs more, usually because the file lies in its metadata, fails with an error instead of
 	// exhausting memory. Declared sizes (Parquet column chunks, IPC bodies) are checked against it before
-	// anything is read.
+	// anything is read, and so is the Go heap that decoding an IPC schema needs (at Open and each read).
 	MaxBytes int64
 	// Format forces the format of every file (default 0: detect from the extension, then the magic bytes).
 	Format Format
