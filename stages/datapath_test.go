@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -297,6 +298,42 @@ func TestDataPathCancelAndErrors(t *testing.T) {
 			t.Errorf("error %v: want one line naming part-b.parquet", run.err)
 		}
 		t.Log(run.err)
+	})
+	t.Run("bad value mid-run", func(t *testing.T) {
+		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+		defer mem.AssertSize(t, 0)
+		cfg := tableConfig(paths, mem)
+		d, err := OpenDataPath(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Spec = d.Spec
+		d.Close()
+		// A second file whose row 37 has x = NaN, read after the intact one.
+		b := array.NewRecordBuilder(memory.DefaultAllocator, tableSchema)
+		for id := int64(1000); id < 1100; id++ {
+			b.Field(0).(*array.Int64Builder).Append(id)
+			x := float64(id) / 10
+			if id == 1037 {
+				x = math.NaN()
+			}
+			b.Field(1).(*array.Float64Builder).Append(x)
+			b.Field(2).(*array.Int64Builder).Append(id % 3)
+		}
+		rec := b.NewRecordBatch()
+		b.Release()
+		bad := filepath.Join(t.TempDir(), "nan.parquet")
+		writeParquet(t, bad, []arrow.RecordBatch{rec})
+		rec.Release()
+		cfg.Paths = []string{paths[0], bad}
+		for _, mode := range []string{"none", "buffer"} {
+			cfg.Shuffle = mode
+			run := runPath(t, cfg, Position{}, 0, false)
+			if run.err == nil || !strings.Contains(run.err.Error(), "nan.parquet (row 37 of the file)") || !strings.Contains(run.err.Error(), `"x"`) {
+				t.Errorf("%s: error %v: want one naming nan.parquet, its row 37 and column x", mode, run.err)
+			}
+			t.Log(run.err)
+		}
 	})
 	t.Run("sink error", func(t *testing.T) {
 		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
