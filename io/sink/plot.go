@@ -42,8 +42,8 @@ var (
 // A panel, or a series, without any finite value is left out (a regression run
 // has no accuracy panel; a run without validation has no val series). NaN and
 // ±Inf points are skipped. It is an error if nothing is left to draw, or if
-// path does not end in .png. m is only read. Cost: about 100 ms for 10,000
-// steps, most of it PNG encoding.
+// path does not end in .png. m is only read. Cost: about 0.4 s and 84 MB of
+// garbage for 10,000 steps and 20 epochs (BenchmarkPlotCurves, 2 busy cores).
 func PlotCurves(path string, m Metrics) error {
 	if !strings.EqualFold(filepath.Ext(path), ".png") {
 		return fmt.Errorf("%s: plot files are PNG: name the file .png", path)
