@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/sgdpipe/sgdpipe/io/source"
@@ -133,6 +134,29 @@ func TestDataPathOrder(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDataPathFullShuffleUniform runs 1,000 epochs of 100 rows through the data path
+// with --shuffle=full and checks that each row's position is uniform.
+func TestDataPathFullShuffleUniform(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	const rows, epochs = 100, 1000
+	cfg := tableConfig(writeTable(t, t.TempDir(), rows, 60, 25, mod3), mem)
+	cfg.Shuffle, cfg.Epochs, cfg.Batch, cfg.Seed = "full", epochs, 25, 123
+	cfg.Logger = zap.NewNop() // one quality line per epoch is too much for the test log
+	run := runPath(t, cfg, Position{}, 0, false)
+	if run.err != nil {
+		t.Fatal(run.err)
+	}
+	orders := make([][]int64, epochs)
+	for e := range orders {
+		orders[e] = run.ids[e]
+		if !isPermutation(orders[e], rows) {
+			t.Fatalf("epoch %d is not a permutation: %v", e, orders[e])
+		}
+	}
+	checkUniformPositions(t, orders, rows)
 }
 
 func TestDataPathSeeds(t *testing.T) {
