@@ -446,3 +446,27 @@ func benchTime(b *testing.B, f func(string) error, path string, reps int) float6
 	}
 	return float64(time.Since(start).Nanoseconds()) / float64(reps)
 }
+
+func TestSymlinkReplaced(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	link := filepath.Join(dir, "link")
+	if err := os.WriteFile(real, []byte("original"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(real, link); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	if err := WriteFile(link, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("link is now %v (%v), want a regular file", fi.Mode(), err)
+	}
+	if b, _ := os.ReadFile(real); string(b) != "original" {
+		t.Fatalf("the link's old target changed to %q", b)
+	}
+	if b, _ := os.ReadFile(link); string(b) != "new" {
+		t.Fatalf("new file holds %q", b)
+	}
+}

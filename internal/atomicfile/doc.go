@@ -20,7 +20,8 @@
 // syscall.ENOSPC) holds.
 //
 // New files get mode 0644; a file that replaces an existing regular file keeps
-// that file's permission bits.
+// that file's permission bits. A symbolic link at the target path is replaced
+// by the new file, not followed.
 //
 // # Ownership
 //
