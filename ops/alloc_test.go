@@ -55,6 +55,9 @@ func (s *trainStep) run() float64 {
 // TestSteadyStateAllocs: forward + loss + backward + SGD update allocates nothing,
 // for the MNIST MLP and for models with every kind of layer, whatever the batch size.
 func TestSteadyStateAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
 	for _, tc := range []struct {
 		model, act string
 		drop       float64
