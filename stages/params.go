@@ -23,7 +23,8 @@ type Snapshot struct {
 // ParamStore is safe for concurrent use. Acquire and Publish block and honour ctx.
 type ParamStore struct {
 	mu        sync.Mutex
-	cond      chan struct{} // closed and replaced on every change (broadcast)
+	waiters   []chan struct{} // goroutines waiting for a change, woken by broadcastLocked
+	spare     []chan struct{} // reusable wake-up channels (buffered 1): waiting allocates nothing
 	staleness int64
 	bufs      []*Snapshot
 	latest    *Snapshot
@@ -35,7 +36,7 @@ func NewParamStore(params []float32, staleness int, version int64) *ParamStore {
 	if staleness < 0 {
 		panic("stages: negative staleness")
 	}
-	s := &ParamStore{cond: make(chan struct{}), staleness: int64(staleness)}
+	s := &ParamStore{staleness: int64(staleness)}
 	for range staleness + 2 {
 		s.bufs = append(s.bufs, &Snapshot{Params: make([]float32, len(params))})
 	}
@@ -48,9 +49,47 @@ func NewParamStore(params []float32, staleness int, version int64) *ParamStore {
 // Staleness returns the bound S.
 func (s *ParamStore) Staleness() int { return int(s.staleness) }
 
+// broadcastLocked wakes every waiter. The caller holds s.mu.
 func (s *ParamStore) broadcastLocked() {
-	close(s.cond)
-	s.cond = make(chan struct{})
+	for _, ch := range s.waiters {
+		select {
+		case ch <- struct{}{}:
+		default: // already woken
+		}
+	}
+	s.waiters = s.waiters[:0]
+}
+
+// waitLocked releases s.mu until the next broadcast or ctx's end, and takes it again. The caller holds
+// s.mu and re-checks its condition afterwards.
+func (s *ParamStore) waitLocked(ctx context.Context) error {
+	var ch chan struct{}
+	if n := len(s.spare); n > 0 {
+		ch, s.spare = s.spare[n-1], s.spare[:n-1]
+	} else {
+		ch = make(chan struct{}, 1)
+	}
+	s.waiters = append(s.waiters, ch)
+	s.mu.Unlock()
+	var err error
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	s.mu.Lock()
+	for i, w := range s.waiters { // still registered when ctx ended first
+		if w == ch {
+			s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
+			break
+		}
+	}
+	select {
+	case <-ch: // drain a wake-up that raced with ctx
+	default:
+	}
+	s.spare = append(s.spare, ch)
+	return err
 }
 
 // Acquire returns the latest snapshot once its version is at least step-1-S, for a worker computing a
@@ -59,14 +98,10 @@ func (s *ParamStore) Acquire(ctx context.Context, step int64) (*Snapshot, error)
 	need := step - 1 - s.staleness
 	s.mu.Lock()
 	for s.latest.Version < need {
-		wait := s.cond
-		s.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := s.waitLocked(ctx); err != nil {
+			s.mu.Unlock()
+			return nil, err
 		}
-		s.mu.Lock()
 	}
 	snap := s.latest
 	snap.refs++
@@ -117,13 +152,9 @@ func (s *ParamStore) Publish(ctx context.Context, version int64, params []float3
 			s.mu.Unlock()
 			return nil
 		}
-		wait := s.cond
-		s.mu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return ctx.Err()
+		if err := s.waitLocked(ctx); err != nil {
+			s.mu.Unlock()
+			return err
 		}
-		s.mu.Lock()
 	}
 }

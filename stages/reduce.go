@@ -3,6 +3,7 @@ package stages
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // StepGrad is the gradient of one optimizer step: the sum of its micro-batch gradients in micro-batch
@@ -32,6 +33,7 @@ type Reducer struct {
 	t       *Trainer
 	next    int64 // next step to emit
 	pending map[int64]*pendingStep
+	spare   []*pendingStep // emitted steps, reused: the steady state allocates nothing
 }
 
 func newReducer(t *Trainer, firstStep int64) *Reducer {
@@ -42,7 +44,13 @@ func newReducer(t *Trainer, firstStep int64) *Reducer {
 func (r *Reducer) Process(ctx context.Context, g Gradient, emit func(StepGrad) error) error {
 	p := r.pending[g.Step]
 	if p == nil {
-		p = &pendingStep{grads: make([]Gradient, g.Count)}
+		if n := len(r.spare); n > 0 {
+			p, r.spare = r.spare[n-1], r.spare[:n-1]
+		} else {
+			p = &pendingStep{}
+		}
+		p.grads, p.have = slices.Grow(p.grads[:0], g.Count)[:g.Count], 0
+		clear(p.grads)
 		r.pending[g.Step] = p
 	}
 	if g.Index >= len(p.grads) || p.grads[g.Index].Grad != nil {
@@ -59,6 +67,8 @@ func (r *Reducer) Process(ctx context.Context, g Gradient, emit func(StepGrad) e
 		delete(r.pending, r.next)
 		r.next++
 		sg := r.sum(p)
+		clear(p.grads)
+		r.spare = append(r.spare, p)
 		if err := emit(sg); err != nil {
 			r.t.gradPool.put(sg.Grad)
 			return err
