@@ -295,3 +295,62 @@ func TestMemoryBudgetLedger(t *testing.T) {
 		t.Errorf("a budget too small for the model: err = %v", err)
 	}
 }
+
+func TestEvalEveryAndEarlyStopping(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	path := writeLinearCSV(t, 400)
+	c := trainCfg(t, mem, "y", path)
+	c.Model, c.Data.Epochs, c.Data.Batch = "linear", 50, 40
+	c.ValSplit = 0.25
+	c.EvalEvery = 5
+	c.Patience = 3
+	c.LR, c.Momentum = 0.3, 0.9 // converges fast, then the validation loss stops improving
+	res, err := Train(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stopped != "early-stop" {
+		t.Fatalf("stopped %q after %d steps, want an early stop", res.Stopped, res.Steps)
+	}
+	evals := 0
+	for _, e := range res.Epochs {
+		if e.Val != nil {
+			evals++
+			if e.Step%5 != 0 {
+				t.Errorf("validation at step %d, not a multiple of --eval-every 5", e.Step)
+			}
+		}
+	}
+	if evals < c.Patience+1 || res.Steps >= 500 {
+		t.Errorf("%d evaluations over %d steps", evals, res.Steps)
+	}
+	t.Logf("early stop after %d steps and %d evaluations", res.Steps, evals)
+}
+
+func TestDivergenceBackoffHalvesTheRate(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	path := writeLinearCSV(t, 200)
+	c := trainCfg(t, mem, "y", path)
+	c.Model, c.Momentum = "linear", 0
+	c.Data.Feature.Normalize = "none"
+	c.LR = 1e6
+	c.Data.Epochs = 10
+	c.OnNonFinite = "backoff"
+	var lrs []float64
+	c.OnStep = func(s StepInfo) { lrs = append(lrs, s.LR) }
+	res, err := Train(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped == 0 || lrs[len(lrs)-1] >= lrs[0] {
+		t.Fatalf("skipped %d batches, lr %g -> %g: want skips and a lower rate", res.Skipped, lrs[0], lrs[len(lrs)-1])
+	}
+	for _, p := range res.Model.Params {
+		if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) {
+			t.Fatal("a non-finite value reached the parameters")
+		}
+	}
+	t.Logf("skipped %d batches; lr %g -> %g", res.Skipped, lrs[0], lrs[len(lrs)-1])
+}
