@@ -335,7 +335,10 @@ func (d *DataPath) AddNormalize(g *pipeline.Graph, in *pipeline.Stream[Chunk]) *
 }
 
 // AddBatch adds the batcher ("batch", one worker) to g and returns the stream of
-// batches. Batch positions continue from the position given to AddRead.
+// batches. Batch positions continue from the position given to AddRead; they count
+// the shuffler's rows, so a stage inserted before the batcher must keep rows one for
+// one (and in order, and pass end markers on) for Batch.Next to be a valid resume
+// position.
 func (d *DataPath) AddBatch(g *pipeline.Graph, in *pipeline.Stream[Chunk]) *pipeline.Stream[Batch] {
 	d.mu.Lock()
 	defer d.mu.Unlock()
