@@ -24,6 +24,7 @@ type StepInfo struct {
 	Staleness int64 // Step-1 minus the oldest parameter version used
 	Skipped   bool  // the step was dropped by the divergence guard
 	Elapsed   time.Duration
+	Total     int64 // steps the run is planned to take (for progress and ETA)
 }
 
 // EpochInfo describes one finished epoch (or evaluation point).
@@ -128,6 +129,7 @@ func (s optimizerSink) Consume(ctx context.Context, sg StepGrad) error {
 		return err
 	}
 	info.Elapsed = time.Since(t.start)
+	info.Total = t.totalSteps()
 	t.onStep(info)
 
 	epochEnd := t.lastOfEpoch(sg)
@@ -146,6 +148,15 @@ func (s optimizerSink) Consume(ctx context.Context, sg StepGrad) error {
 		return errMaxSteps
 	}
 	return nil
+}
+
+// totalSteps is the number of steps the run is planned to take.
+func (t *Trainer) totalSteps() int64 {
+	n := int64(t.stepsPerEpoch()) * int64(t.cfg.Data.Epochs)
+	if t.cfg.MaxSteps > 0 {
+		n = min(n, t.cfg.MaxSteps)
+	}
+	return n
 }
 
 // errMaxSteps ends a run that reached TrainConfig.MaxSteps; Train turns it into a normal end.

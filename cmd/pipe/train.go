@@ -249,22 +249,22 @@ func parseBytes(s string) (int64, error) {
 
 // recorder shows progress and collects metrics during training.
 type recorder struct {
-	a       *app
-	tf      *trainFlags
-	bar     *progressbar.ProgressBar
-	metrics sink.Metrics
-	last    time.Time
-	lastN   int64
-	rows    int64
-	total   int64
+	a         *app
+	tf        *trainFlags
+	tty       *os.File // the terminal for the progress bar, nil when stderr is not one
+	bar       *progressbar.ProgressBar
+	metrics   sink.Metrics
+	last      time.Time // last plain log line
+	first     time.Time // first step (samples/s leave out the start-up: pre-pass, buffer fill)
+	firstRows int64
+	steps     int64
+	rows      int64
 }
 
 func newRecorder(a *app, tf *trainFlags) *recorder {
 	r := &recorder{a: a, tf: tf, last: time.Now()}
 	if f, ok := a.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && !tf.noProgress {
-		r.bar = progressbar.NewOptions64(-1, progressbar.OptionSetWriter(a.stderr), progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("samples"), progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionClearOnFinish(), progressbar.OptionSpinnerType(14))
+		r.tty = f
 	}
 	return r
 }
@@ -272,20 +272,34 @@ func newRecorder(a *app, tf *trainFlags) *recorder {
 func (r *recorder) step(s stages.StepInfo) {
 	r.rows += int64(s.Rows)
 	now := time.Now()
+	if r.steps == 0 {
+		r.first, r.firstRows = now, r.rows
+	}
+	r.steps++
 	rate := 0.0
-	if dt := now.Sub(r.last).Seconds(); dt > 0 {
-		rate = float64(r.rows-r.lastN) / dt
+	if dt := now.Sub(r.first).Seconds(); dt > 0 {
+		rate = float64(r.rows-r.firstRows) / dt
 	}
 	r.metrics.Steps = append(r.metrics.Steps, sink.StepRow{Step: s.Step, Epoch: s.Epoch + 1, Loss: s.Loss, LR: s.LR, SamplesPerSec: rate})
-	if r.bar != nil {
-		r.bar.Describe(fmt.Sprintf("epoch %d step %d loss %.4f", s.Epoch+1, s.Step, s.Loss))
-		_ = r.bar.Add(s.Rows)
+	if r.tty != nil {
+		if r.bar == nil {
+			r.bar = progressbar.NewOptions64(s.Total, progressbar.OptionSetWriter(r.tty), progressbar.OptionSetWidth(30),
+				progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionShowElapsedTimeOnFinish(),
+				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		}
+		r.bar.Describe(fmt.Sprintf("epoch %d  step %d  loss %.4f  %.0f samples/s", s.Epoch+1, s.Step, s.Loss, rate))
+		_ = r.bar.Set64(s.Step)
 		return
 	}
 	if now.Sub(r.last) >= 5*time.Second {
-		r.a.log.Info("training", zap.Int("epoch", s.Epoch+1), zap.Int64("step", s.Step), zap.Float64("loss", s.Loss),
-			zap.Float64("lr", s.LR), zap.Float64("samples_per_s", math.Round(rate)))
-		r.last, r.lastN = now, r.rows
+		eta := time.Duration(0)
+		if rate > 0 && s.Total > s.Step {
+			eta = time.Duration(float64(s.Total-s.Step) * float64(s.Rows) / rate * float64(time.Second)).Round(time.Second)
+		}
+		r.a.log.Info("training", zap.Int("epoch", s.Epoch+1), zap.Int64("step", s.Step), zap.Int64("of", s.Total),
+			zap.Float64("loss", round4(s.Loss)), zap.Float64("lr", s.LR), zap.Float64("samples_per_s", math.Round(rate)),
+			zap.Duration("eta", eta))
+		r.last = now
 	}
 }
 
