@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -109,10 +110,7 @@ func generate(path string, size int64, group int) error {
 	for bw.n < size {
 		n := group
 		for i := 0; i+8 <= len(px[:784*n]); i += 8 {
-			v := rng.Uint64()
-			for k := range 8 {
-				px[i+k] = byte(v >> (8 * k))
-			}
+			binary.LittleEndian.PutUint64(px[i:], rng.Uint64())
 		}
 		for i := range labels[:n] {
 			labels[i] = byte(rng.IntN(10))
