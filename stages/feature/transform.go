@@ -301,6 +301,9 @@ func tensorInto[T number](out outView, ll array.ListLike, vals []T, child arrow.
 }
 
 // scaleRow is the hot loop: dst[j] = (src[j] - shift[j]) * scale[j], in float64, rounded to float32.
+// It is kept out of line: inlined into tensorInto, the loop spills its counters to the stack.
+//
+//go:noinline
 func scaleRow[T number](dst []float32, src []T, shift, scale []float64) {
 	dst, shift, scale = dst[:len(src)], shift[:len(src)], scale[:len(src)]
 	for j, v := range src {
@@ -310,6 +313,8 @@ func scaleRow[T number](dst []float32, src []T, shift, scale []float64) {
 
 // scaleRowFinite is scaleRow that also reports whether every result is finite. The test is
 // branch-free: an exponent of all ones (NaN, ±Inf) plus one carries into bit 31, collected by OR.
+//
+//go:noinline
 func scaleRowFinite[T number](dst []float32, src []T, shift, scale []float64) bool {
 	dst, shift, scale = dst[:len(src)], shift[:len(src)], scale[:len(src)]
 	var carry uint32
