@@ -420,7 +420,9 @@ func (a *colAcc) merge(b *colAcc) error {
 }
 
 // sumRow adds the values of row to the per-element count, sum, min and max, up to the first
-// non-finite value, whose index it returns (-1 when there is none).
+// non-finite value, whose index it returns (-1 when there is none). Kept out of line, like scaleRow.
+//
+//go:noinline
 func sumRow[T number](row []T, sum, lo, hi []float64, cnt []int64) int {
 	sum, lo, hi, cnt = sum[:len(row)], lo[:len(row)], hi[:len(row)], cnt[:len(row)]
 	for j, v := range row {
@@ -441,7 +443,9 @@ func sumRow[T number](row []T, sum, lo, hi []float64, cnt []int64) int {
 }
 
 // devRow adds the squared deviations of the finite values of row from mean to m2, and the deviations
-// to comp.
+// to comp. Kept out of line, like scaleRow.
+//
+//go:noinline
 func devRow[T number](row []T, mean, m2, comp []float64) {
 	mean, m2, comp = mean[:len(row)], m2[:len(row)], comp[:len(row)]
 	for j, v := range row {
