@@ -39,6 +39,9 @@ func openIPCFile(fh *os.File, path string, info *fileInfo, opts *Options, mem *b
 	if v := r.Version(); v > metadataV5 {
 		return nil, fmt.Errorf("Arrow IPC metadata version V%d is newer than this reader (V5)", v+1)
 	}
+	if err := sameSchemaMessage(fh, info.size, opts.MaxBytes, r.Schema(), mem); err != nil {
+		return nil, err
+	}
 	info.schema = r.Schema()
 	info.meta = metaMap(r.Schema().Metadata())
 	// Row counts come from each batch's Message metadata, read without its body.
@@ -63,6 +66,38 @@ func openIPCFile(fh *os.File, path string, info *fileInfo, opts *Options, mem *b
 	return ipcFile{}, nil
 }
 
+// ipcFileHead is the start of an IPC file: the ARROW1 magic padded to 8 bytes; the stream format follows.
+const ipcFileHead = 8
+
+// sameSchemaMessage checks that the schema message at the start of an IPC file (after its magic), if
+// there is one, states the schema of the footer, footer: the format repeats the schema there, and a
+// file whose two copies differ lies about its columns (a footer saying bool over float64 buffers would
+// be read as garbage). Readers use the footer's copy only, and some writers leave the message out, so
+// a file without a readable schema message there passes. The message is walked and bounded
+// (checkSchema) before arrow-go decodes it.
+func sameSchemaMessage(fh io.ReaderAt, size, maxBytes int64, footer *arrow.Schema, mem *budget) error {
+	_, raw, _, err := readStreamMessage(fh, 0, ipcFileHead, size, maxBytes)
+	if err != nil {
+		return nil // no schema message to compare with
+	}
+	r, err := ipc.NewReader(bytes.NewReader(raw), ipcOptions(mem, maxBytes)...)
+	if err != nil {
+		return nil
+	}
+	defer r.Release()
+	msg := r.Schema()
+	if msg.NumFields() != footer.NumFields() {
+		return fmt.Errorf("corrupt Arrow IPC file: the footer's schema has %d columns, the schema message %d", footer.NumFields(), msg.NumFields())
+	}
+	for i, f := range footer.Fields() {
+		if m := msg.Field(i); m.Name != f.Name || !arrow.TypeEqual(m.Type, f.Type) {
+			return fmt.Errorf("corrupt Arrow IPC file: column %d is %q %s in the footer's schema but %q %s in the schema message",
+				i, clip(f.Name, 40), f.Type, clip(m.Name, 40), m.Type)
+		}
+	}
+	return nil
+}
+
 // ipcFileTail is the end of an IPC file: the footer length (int32) and the ARROW1 magic.
 const ipcFileTail = 10
 
@@ -80,6 +115,13 @@ func ipcFileSource(fh io.ReaderAt, size, maxBytes int64) (src ipc.ReadAtSeeker, 
 	}
 	if !bytes.Equal(tail[4:], arrowMagic) {
 		return nil, nil, errors.New("not a readable Arrow IPC file: it does not end with the ARROW1 magic")
+	}
+	head := make([]byte, len(arrowMagic))
+	if _, err := fh.ReadAt(head, 0); err != nil {
+		return nil, nil, fmt.Errorf("reading the header: %v", err)
+	}
+	if !bytes.Equal(head, arrowMagic) {
+		return nil, nil, fmt.Errorf("not a readable Arrow IPC file: it starts with %q, not the ARROW1 magic (corrupt, or another format)", head)
 	}
 	flen := int64(binary.LittleEndian.Uint32(tail[:4]))
 	if flen <= 0 || flen > size-ipcFileTail-int64(len(arrowMagic)) {

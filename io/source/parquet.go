@@ -62,6 +62,18 @@ func openParquet(fh *os.File, path string, info *fileInfo, opts *Options, mem *b
 		if rg.NumColumns() != meta.Schema.NumColumns() {
 			return nil, fmt.Errorf("corrupt Parquet metadata: row group %d has %d column chunks, the schema %d", i, rg.NumColumns(), meta.Schema.NumColumns())
 		}
+		for j := range rg.NumColumns() {
+			cc, err := rg.ColumnChunk(j)
+			if err != nil {
+				return nil, fmt.Errorf("corrupt Parquet metadata: row group %d column %d: %v", i, j, err)
+			}
+			// The schema and each column chunk state the physical type: a footer where they differ lies
+			// about one of them, and decoding would reinterpret the values.
+			if col := meta.Schema.Column(j); cc.Type() != col.PhysicalType() {
+				return nil, fmt.Errorf("corrupt Parquet metadata: column %q is %s in the schema but %s in row group %d",
+					col.Path(), col.PhysicalType(), cc.Type(), i)
+			}
+		}
 		n := rg.NumRows()
 		if n < 0 {
 			return nil, fmt.Errorf("corrupt Parquet metadata: row group %d declares %d rows", i, n)

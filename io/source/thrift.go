@@ -25,6 +25,13 @@ func checkParquetFooter(r io.ReaderAt, size int64) error {
 		}
 		return errors.New("not a Parquet file (no PAR1 magic bytes at the end: truncated or another format)")
 	}
+	var head [4]byte
+	if _, err := r.ReadAt(head[:], 0); err != nil {
+		return err
+	}
+	if string(head[:]) != "PAR1" {
+		return fmt.Errorf("not a Parquet file: it starts with %q, not the PAR1 magic (corrupt, or another format)", head[:])
+	}
 	n := int64(binary.LittleEndian.Uint32(tail[:4]))
 	if n <= 0 || n > size-12 {
 		return fmt.Errorf("corrupt Parquet footer: it declares %d bytes in a %d-byte file (truncated?)", n, size)
