@@ -2,6 +2,7 @@ package source
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/binary"
 	"io"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // corpusBytes reads the []byte value of a Go fuzz corpus file ("go test fuzz v1" then one []byte(...)).
@@ -228,20 +230,54 @@ func lyingSchemas(t *testing.T) []struct {
 	}
 }
 
+// parquetWithStoredSchema writes a one-column Parquet file whose ARROW:schema metadata (the Arrow schema
+// that pqarrow decodes with arrow-go's IPC reader) is the schema message of stream, in base64.
+func parquetWithStoredSchema(t *testing.T, path string, stream []byte) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	md := arrow.NewMetadata([]string{"ARROW:schema"}, []string{base64.StdEncoding.EncodeToString(stream)})
+	w, err := pqarrow.NewFileWriter(arrow.NewSchema([]arrow.Field{{Name: "p", Type: arrow.PrimitiveTypes.Int8}}, &md), f, nil, pqarrow.DefaultWriterProps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestLyingSchema opens IPC streams and files whose schema lies to arrow-go's decoder (which would
-// allocate until the process dies, or for ever) and checks they are refused with one line naming the file,
-// quickly and in bounded memory, while schemas at the limits open.
+// allocate until the process dies, or for ever), and Parquet files that store such a schema for pqarrow,
+// and checks they are refused with one line naming the file, quickly and in bounded memory, while IPC
+// schemas at the limits open.
 func TestLyingSchema(t *testing.T) {
 	dir := t.TempDir()
 	for i, tc := range lyingSchemas(t) {
-		for _, format := range []Format{IPCStream, IPCFile} {
+		for _, format := range []Format{IPCStream, IPCFile, Parquet} {
+			if format == Parquet && tc.want == "" {
+				continue // the stored schema would not match the file's
+			}
 			t.Run(tc.name+"/"+format.String(), func(t *testing.T) {
 				data, path := tc.stream, filepath.Join(dir, "s"+strconv.Itoa(i)+".arrows")
-				if format == IPCFile {
+				switch format {
+				case IPCFile:
 					data, path = ipcFileWithSchemaOf(t, tc.stream, 0), strings.TrimSuffix(path, "s")
+				case Parquet:
+					path = strings.TrimSuffix(path, ".arrows") + ".parquet"
+					parquetWithStoredSchema(t, path, tc.stream)
+					pq, err := os.ReadFile(path)
+					if err != nil {
+						t.Fatal(err)
+					}
+					data = pq
 				}
-				if err := os.WriteFile(path, data, 0o644); err != nil {
-					t.Fatal(err)
+				if format != Parquet {
+					if err := os.WriteFile(path, data, 0o644); err != nil {
+						t.Fatal(err)
+					}
 				}
 				mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 				defer mem.AssertSize(t, 0)

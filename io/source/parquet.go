@@ -1,7 +1,9 @@
 package source
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"os"
 
@@ -39,6 +41,9 @@ func openParquet(fh *os.File, path string, info *fileInfo, opts *Options, mem *b
 		return nil, fmt.Errorf("not a readable Parquet file: %v", err)
 	}
 	defer pf.Close()
+	if err := checkStoredSchema(pf.MetaData().KeyValueMetadata(), opts.MaxBytes); err != nil {
+		return nil, err
+	}
 	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
 	if err != nil {
 		return nil, fmt.Errorf("unsupported Parquet schema: %v", err)
@@ -84,6 +89,34 @@ func openParquet(fh *os.File, path string, info *fileInfo, opts *Options, mem *b
 		info.meta = metaMap(arrow.NewMetadata(kv.Keys(), kv.Values()))
 	}
 	return p, nil
+}
+
+// checkStoredSchema checks the Arrow schema that Parquet writers store in the file's key/value metadata
+// (ARROW:schema: an IPC schema message in base64), which pqarrow decodes with arrow-go's IPC reader, as
+// the IPC readers check theirs (checkSchema). It decodes the value as pqarrow does and leaves values
+// pqarrow cannot decode to pqarrow's error. Reads reuse the footer parsed at Open, so Open's check covers
+// them.
+func checkStoredSchema(kv metadata.KeyValueMetadata, maxBytes int64) error {
+	v := kv.FindValue("ARROW:schema")
+	if v == nil {
+		return nil
+	}
+	var (
+		raw []byte
+		err error
+	)
+	if len(*v)%4 == 0 {
+		raw, err = base64.StdEncoding.DecodeString(*v)
+	}
+	if len(raw) == 0 || err != nil {
+		if raw, err = base64.RawStdEncoding.DecodeString(*v); err != nil {
+			return nil
+		}
+	}
+	if _, _, err := ipcStreamSource(bytes.NewReader(raw), int64(len(raw)), maxBytes); err != nil {
+		return fmt.Errorf("the Arrow schema stored in its metadata (ARROW:schema): %v", err)
+	}
+	return nil
 }
 
 func appendLeaves(dst []int, f *pqarrow.SchemaField) []int {
