@@ -15,10 +15,11 @@
 // panics are recovered), never hanging, and never allocating more than Options.MaxBytes per shard
 // (declared sizes are checked before reading; a budget allocator refuses the rest). Parquet footers are
 // walked before arrow-go decodes them, so lying list sizes cannot make it allocate gigabytes; so are IPC
-// schemas (a stream's first message, a file's footer, at Open and again at each ReadShard): every vector
-// must fit in its buffer, fields may nest at most 64 levels, number at most 2^20 (tables shared by
-// several parents count each time) and need at most Options.MaxBytes of Go heap to decode. IPC record
-// batches are validated (buffer sizes, offsets, dictionary indices) before they are emitted.
+// schemas (a stream's first message and a file's footer, at Open and again at each ReadShard; a file's
+// leading schema message and the ARROW:schema a Parquet file stores, at Open): every vector must fit in
+// its buffer, fields may nest at most 64 levels, number at most 2^20 (tables shared by several parents
+// count each time) and need at most Options.MaxBytes of Go heap to decode. IPC record batches are
+// validated (buffer sizes, offsets, dictionary indices) before they are emitted.
 //
 // # Ownership
 //
