@@ -55,11 +55,15 @@ type benchRef struct {
 var references = []benchRef{{name: "gonum", impl: gonum.Implementation{}}}
 
 // BenchmarkSgemm measures Implementation{} (goroutines from -cpu) on every
-// shape and kernel, and each reference on the same operands. GFLOP/s is
-// computed from the median call, which the other engineers' jobs on a shared
-// machine disturb less than the mean (ns/op); "x-vs-gonum" (and
-// "x-vs-openblas") divide the reference's median call time, measured just
-// before, by ours.
+// shape and kernel, and each reference on the same operands.
+//
+// Calls are timed in batches of at least 100 µs, by the wall clock and by
+// the process's CPU time. "GFLOP/s" is 2·m·n·k over the median wall time of
+// a call; "cpu-GFLOP/s" over its median CPU time, that is per busy core,
+// which jobs sharing the machine disturb far less (Linux only; it also
+// counts helper threads, such as OpenBLAS's spinning workers). The
+// "x-vs-gonum" (and, with -tags openblas, "x-vs-openblas") ratios come from
+// pairedRatio: batches of the reference and of ours, alternated.
 func BenchmarkSgemm(b *testing.B) {
 	for _, s := range benchShapes {
 		name := fmt.Sprintf("%s/%s%s/m=%d/n=%d/k=%d", s.name, transName(s.tA), transName(s.tB), s.m, s.n, s.k)
@@ -70,33 +74,34 @@ func BenchmarkSgemm(b *testing.B) {
 				impl.Sgemm(s.tA, s.tB, s.m, s.n, s.k, 1, o.a, o.lda, o.b, o.ldb, 0, o.c, o.ldc)
 			}
 			flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
-			refNs := make([]float64, len(references))
-			for i, r := range references {
+			for _, r := range references {
 				if r.threads != nil {
 					r.threads(runtime.GOMAXPROCS(0))
 				}
-				refNs[i] = timeCall(func() { call(r.impl) })
 			}
-			run := func(b *testing.B, impl blas.Float32Level3) float64 {
-				call(impl)
-				var ring [1024]float64 // the latest call times
-				n := 0
+			run := func(b *testing.B, impl blas.Float32Level3) {
+				var tm timing
+				tm.batch = batchSize(func() { call(impl) })
 				b.ReportAllocs()
+				tm.start()
 				for b.Loop() {
-					start := time.Now()
 					call(impl)
-					ring[n%len(ring)] = float64(time.Since(start).Nanoseconds())
-					n++
+					tm.tick()
 				}
-				ns := median(ring[:min(n, len(ring))])
-				b.ReportMetric(flops/ns, "GFLOP/s")
-				return ns
+				tm.stop()
+				wall, cpu := tm.medians()
+				b.ReportMetric(flops/wall, "GFLOP/s")
+				if cpu > 0 {
+					b.ReportMetric(flops/cpu, "cpu-GFLOP/s")
+				}
 			}
 			for _, kern := range kernels {
 				b.Run(kern.name, func(b *testing.B) {
-					ns := run(b, config{kern, packAuto, 0}.use(b))
-					for i, r := range references {
-						b.ReportMetric(refNs[i]/ns, "x-vs-"+r.name)
+					impl := config{kern, packAuto, 0}.use(b)
+					run(b, impl)
+					for _, r := range references {
+						ratio := pairedRatio(func() { call(r.impl) }, func() { call(impl) })
+						b.ReportMetric(ratio, "x-vs-"+r.name)
 					}
 				})
 			}
@@ -107,18 +112,84 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 }
 
-// timeCall returns the median time of f in nanoseconds over about 200 ms of
-// calls (at least five).
-func timeCall(f func()) float64 {
+// timing collects the per-call wall and CPU times of batches of calls; it
+// keeps the latest 256 batches in fixed arrays, so it does not allocate.
+type timing struct {
+	batch       int // calls per batch
+	calls       int // calls in the current batch
+	wall0, cpu0 int64
+	wall, cpu   [256]float64 // per-call ns of each batch
+	n           int          // batches recorded
+}
+
+// batchSize returns how many calls of f take about 100 µs (at least one).
+func batchSize(f func()) int {
 	f()
-	var calls []float64
-	deadline := time.Now().Add(200 * time.Millisecond)
-	for len(calls) < 5 || time.Now().Before(deadline) {
-		start := time.Now()
-		f()
-		calls = append(calls, float64(time.Since(start).Nanoseconds()))
+	start := time.Now()
+	f()
+	return max(1, int(100*time.Microsecond/max(time.Since(start), 1)))
+}
+
+func (t *timing) start() {
+	t.calls = 0
+	t.wall0, t.cpu0 = time.Now().UnixNano(), cpuNow()
+}
+
+// tick counts one call and closes the batch when it is full.
+func (t *timing) tick() {
+	t.calls++
+	if t.calls == t.batch {
+		t.stop()
+		t.start()
 	}
-	return median(calls)
+}
+
+// stop records the current batch, if it has any calls.
+func (t *timing) stop() {
+	if t.calls == 0 {
+		return
+	}
+	w, c := time.Now().UnixNano(), cpuNow()
+	i := t.n % len(t.wall)
+	t.wall[i] = float64(w-t.wall0) / float64(t.calls)
+	t.cpu[i] = -1
+	if c >= 0 && t.cpu0 >= 0 {
+		t.cpu[i] = float64(c-t.cpu0) / float64(t.calls)
+	}
+	t.n++
+	t.calls = 0
+}
+
+// medians returns the median wall and CPU time per call, in nanoseconds;
+// cpu is -1 when CPU time is not available.
+func (t *timing) medians() (wall, cpu float64) {
+	k := min(t.n, len(t.wall))
+	return median(t.wall[:k]), median(t.cpu[:k])
+}
+
+// pairedRatio returns how many times faster ours is than ref: the median,
+// over alternating batches of calls to each (about 300 ms, at least three
+// pairs), of ref's wall time per call over ours. Pairing the batches keeps
+// the ratio steady while the load from other jobs comes and goes.
+func pairedRatio(ref, ours func()) float64 {
+	nRef, nOurs := batchSize(ref), batchSize(ours)
+	var ratios [256]float64
+	n := 0
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for n < 3 || time.Now().Before(deadline) && n < len(ratios) {
+		t0 := time.Now()
+		for range nRef {
+			ref()
+		}
+		t1 := time.Now()
+		for range nOurs {
+			ours()
+		}
+		t2 := time.Now()
+		ratios[n] = float64(t1.Sub(t0)) / float64(nRef) / (float64(t2.Sub(t1)) / float64(nOurs))
+		n++
+	}
+	return median(ratios[:n])
 }
 
 func median(x []float64) float64 {

@@ -48,7 +48,7 @@ type Implementation struct {
 // microseconds, which this much work (about 25 µs on one AVX-512 core) hides.
 const ParallelMinFlops = 4 << 20
 
-var _ blas.Float32Level3 = Implementation{}
+var _ blas.Float32 = Implementation{}
 
 // Sgemm computes
 //
