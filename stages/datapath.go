@@ -67,8 +67,17 @@ type DataConfig struct {
 	// AllowNoTarget lets the path run on data without the spec's target (predict):
 	// batches then have no y. Otherwise a missing target is an error.
 	AllowNoTarget bool
+	// SkipBadShards is how many unreadable parts of the data (files whose metadata
+	// cannot be read, shards that cannot be decoded) the run may leave out, each logged
+	// (--skip-bad-shards, default 0: the first one is an error; >= 0). They are found
+	// before training (by the feature fit, or by one read of the data when Spec is
+	// given), so the run, its statistics and a resume see the same smaller dataset;
+	// DataPath.Bad lists them. A part more is an error naming it.
+	SkipBadShards int
 	Mem           memory.Allocator // allocator of every record (default memory.DefaultAllocator)
 	Logger        *zap.Logger      // nil = zap.NewNop()
+
+	leftOut []BadShard // with Spec: the unreadable parts fitSpec found (nil = find them)
 }
 
 // Validate checks the configuration and returns an error naming the first flag at
@@ -93,6 +102,8 @@ func (c DataConfig) Validate() error {
 		return fmt.Errorf("--queue: must be 0..1024, got %d", c.Queue)
 	case c.ReadRows < 0 || c.ReadRows > 1<<24:
 		return fmt.Errorf("--read-rows: must be 1..16777216, got %d", c.ReadRows)
+	case c.SkipBadShards < 0:
+		return fmt.Errorf("--skip-bad-shards: must be >= 0, got %d", c.SkipBadShards)
 	}
 	if c.Shuffle != "" {
 		if _, err := ParseShuffleMode(c.Shuffle); err != nil {
@@ -153,6 +164,9 @@ type DataPath struct {
 	Spec    *feature.Spec
 	Plan    *Plan
 	Quality *Quality
+	// Bad lists the parts of the data left out as unreadable (DataConfig.SkipBadShards),
+	// in the order found; nil when none.
+	Bad []BadShard
 
 	cfg       DataConfig
 	cols      []int // dataset columns read: features, then target
@@ -177,7 +191,14 @@ func OpenDataPath(ctx context.Context, cfg DataConfig) (*DataPath, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	ds, err := source.Open(cfg.Paths, source.Options{Mem: cfg.Mem, BatchRows: cfg.ReadRows})
+	var ds *source.Dataset
+	var bad []BadShard
+	var err error
+	if cfg.SkipBadShards > 0 {
+		ds, cfg.Spec, bad, err = openSkipping(ctx, cfg, cfg.SkipBadShards)
+	} else {
+		ds, err = source.Open(cfg.Paths, source.Options{Mem: cfg.Mem, BatchRows: cfg.ReadRows})
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -186,6 +207,7 @@ func OpenDataPath(ctx context.Context, cfg DataConfig) (*DataPath, error) {
 		ds.Close()
 		return nil, err
 	}
+	d.Bad = bad
 	return d, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"go.uber.org/goleak"
@@ -289,15 +290,15 @@ func TestCheckpointDiskFull(t *testing.T) {
 	}
 }
 
-// corruptRowGroupData overwrites the start of the first column chunk of row group rg of a Parquet
-// file with garbage, leaving the footer intact: Open succeeds, reading that row group fails.
-func corruptRowGroupData(t *testing.T, path string, rg int) {
+// corruptRowGroupData overwrites the start of column col's chunk in row group rg of a Parquet file
+// with garbage, leaving the footer intact: Open succeeds, reading that column of that row group fails.
+func corruptRowGroupData(t *testing.T, path string, rg, col int) {
 	t.Helper()
 	r, err := file.OpenParquetFile(path, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc, err := r.MetaData().RowGroup(rg).ColumnChunk(0)
+	cc, err := r.MetaData().RowGroup(rg).ColumnChunk(col)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +335,7 @@ func truncateFile(t *testing.T, path string) {
 func TestOpenSkipping(t *testing.T) {
 	dir := t.TempDir()
 	paths := writeTable(t, dir, 4000, 1000, 250, mod3) // part-a..d, 4 row groups each
-	corruptRowGroupData(t, paths[1], 2)
+	corruptRowGroupData(t, paths[1], 2, 1) // column x
 	truncateFile(t, paths[3])
 	want := []string{paths[3] + " (whole file)", paths[1] + " shard 2 (250 rows)"}
 	for _, budget := range []int{1, 2, 3} {
@@ -387,5 +388,89 @@ func checkBad(t *testing.T, bad []BadShard, want []string) {
 		if s := b.String(); !strings.HasPrefix(s, want[i]+": "+b.Path) || strings.ContainsAny(s, "\n\r") {
 			t.Errorf("left out %q, want %q followed by the error naming the file", s, want[i])
 		}
+	}
+}
+
+// countingAlloc counts the allocations it forwards.
+type countingAlloc struct {
+	memory.Allocator
+	n atomic.Int64
+}
+
+func (c *countingAlloc) Allocate(size int) []byte { c.n.Add(1); return c.Allocator.Allocate(size) }
+
+// TestSkipBadShardsDataPath runs the data path over four files, one with a corrupt row group and one
+// truncated, with SkipBadShards 2, and over the same data with the bad parts removed by hand: the
+// spec and every batch (row values, in order, both epochs) are the same, and the left-out parts are
+// reported. With the spec and the parts fitSpec found, OpenDataPath reads no data to find them again.
+func TestSkipBadShardsDataPath(t *testing.T) {
+	bad := t.TempDir()
+	paths := writeTable(t, bad, 4000, 1000, 250, mod3) // part-a..d
+	corruptRowGroupData(t, paths[1], 2, 1) // column x
+	truncateFile(t, paths[3])
+	clean := t.TempDir()
+	copyFile(t, paths[0], filepath.Join(clean, "part-a.parquet"))
+	var recs []arrow.RecordBatch
+	for _, first := range []int64{1000, 1250, 1750} { // part-b without its row group 2
+		recs = append(recs, tableRecord(memory.DefaultAllocator, first, 250, mod3))
+	}
+	writeParquet(t, filepath.Join(clean, "part-b.parquet"), recs)
+	for _, r := range recs {
+		r.Release()
+	}
+	copyFile(t, paths[2], filepath.Join(clean, "part-c.parquet"))
+
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	want := runPath(t, tableConfig([]string{clean}, mem), Position{}, 0, false)
+	if want.err != nil {
+		t.Fatal(want.err)
+	}
+	cfg := tableConfig([]string{bad}, mem)
+	if r := runPath(t, cfg, Position{}, 0, false); r.err == nil || !strings.Contains(r.err.Error(), paths[3]) {
+		t.Fatalf("without --skip-bad-shards: err = %v, want one naming %s (the truncated file, found first)", r.err, paths[3])
+	}
+	cfg.SkipBadShards = 2
+	got := runPath(t, cfg, Position{}, 0, false)
+	if got.err != nil {
+		t.Fatal(got.err)
+	}
+	for e := range 2 {
+		if len(got.x[e]) != 2750 || fmt.Sprint(got.x[e]) != fmt.Sprint(want.x[e]) {
+			t.Errorf("epoch %d: %d x values skipping the bad parts, %d over the clean copy, or they differ", e, len(got.x[e]), len(want.x[e]))
+		}
+	}
+
+	// OpenDataPath reports the parts; given fitSpec's findings it reads nothing to find them again.
+	spec, found, err := fitSpec(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBad(t, found, []string{paths[3] + " (whole file)", paths[1] + " shard 2 (250 rows)"})
+	counted := &countingAlloc{Allocator: mem}
+	known := cfg
+	known.Spec, known.leftOut, known.Mem = spec, found, counted
+	dp, err := OpenDataPath(context.Background(), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dp.Close()
+	if n := counted.n.Load(); n != 0 {
+		t.Errorf("OpenDataPath allocated %d buffers: it read data to find parts it was given", n)
+	}
+	if len(dp.Bad) != 2 || dp.Dataset.Rows != 2750 {
+		t.Errorf("data path of %d rows leaving out %v, want 2750 rows and 2 parts", dp.Dataset.Rows, dp.Bad)
+	}
+	// Without the findings (a resume), it scans and finds the same.
+	known.leftOut = nil
+	dp2, err := OpenDataPath(context.Background(), known)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dp2.Close()
+	checkBad(t, dp2.Bad, []string{paths[3] + " (whole file)", paths[1] + " shard 2 (250 rows)"})
+	if c := (DataConfig{Paths: paths, Epochs: 1, SkipBadShards: -1}); c.Validate() == nil ||
+		!strings.Contains(c.Validate().Error(), "--skip-bad-shards: must be >= 0") {
+		t.Errorf("Validate accepts SkipBadShards -1: %v", c.Validate())
 	}
 }

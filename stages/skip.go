@@ -41,9 +41,10 @@ func (b BadShard) String() string {
 // Unreadable files are found by source.Open (their metadata). Unreadable shards are found
 // before training starts, so that the epoch plan, the row indices, the statistics and a
 // resume all see the same smaller dataset whatever the timing: when the spec is fitted,
-// by the fit itself (a fit that fails on a shard is run again without it), otherwise
-// (a resume, whose spec comes from the checkpoint) by reading every shard over the
-// spec's columns once. The set found is the same both ways, so a resumed run is exact.
+// by the fit itself (a fit that fails on a shard is run again without it); when cfg.leftOut
+// lists them (fitSpec found them a moment ago), from that list; otherwise (a resume, whose
+// spec comes from the checkpoint) by reading every shard over the spec's columns once. The
+// set found is the same every way, so a resumed run is exact.
 //
 // Cost: nothing more than the fit when the data is clean; one more (partial) fit per bad
 // shard; one read of the data when the spec is given.
@@ -53,6 +54,9 @@ func openSkipping(ctx context.Context, cfg DataConfig, budget int) (ds *source.D
 	}
 	leaveOut := func(b BadShard) {
 		bad = append(bad, b)
+		if cfg.leftOut != nil {
+			return // logged when fitSpec found it
+		}
 		cfg.Logger.Warn("unreadable data left out (--skip-bad-shards)", zap.String("file", b.Path), zap.Int("shard", b.Shard),
 			zap.Int64("rows", b.Rows), zap.String("error", b.Err), zap.Int("left_out", len(bad)), zap.Int("budget", budget))
 	}
@@ -98,6 +102,21 @@ func openSkipping(ctx context.Context, cfg DataConfig, budget int) (ds *source.D
 		if err != nil {
 			return nil, nil, nil, err
 		}
+	} else if cfg.leftOut != nil { // found by fitSpec a moment ago
+		for _, b := range cfg.leftOut {
+			if b.Shard >= 0 {
+				leaveOut(b)
+			}
+		}
+		if dropped, err = leaveOutKnown(all, cfg.leftOut); err != nil {
+			return nil, nil, nil, err
+		}
+		if len(bad) > budget {
+			return nil, nil, nil, fmt.Errorf("--skip-bad-shards %d: %d unreadable parts", budget, len(bad))
+		}
+		if len(dropped) > 0 {
+			ds = all.Without(dropped)
+		}
 	} else {
 		cols, _, err := spec.Columns(all.Schema)
 		if err != nil {
@@ -119,10 +138,57 @@ func openSkipping(ctx context.Context, cfg DataConfig, budget int) (ds *source.D
 			ds = all.Without(dropped)
 		}
 	}
-	if len(bad) > 0 {
+	if len(bad) > 0 && cfg.leftOut == nil {
 		cfg.Logger.Warn("training without unreadable data", zap.Int("parts", len(bad)), zap.Int64("rows", ds.Rows))
 	}
 	return ds, spec, bad, nil
+}
+
+// fitSpec opens cfg.Paths and fits the feature spec on cfg.Feature, as the pre-pass of a
+// training run does before the data path is opened. With cfg.SkipBadShards > 0 it leaves
+// out unreadable parts as openSkipping does and returns them: give them to OpenDataPath
+// as cfg.leftOut (with the spec as cfg.Spec) and it leaves out the same parts without
+// reading the data again. cfg need not have its defaults.
+func fitSpec(ctx context.Context, cfg DataConfig) (*feature.Spec, []BadShard, error) {
+	cfg = cfg.withDefaults()
+	if cfg.SkipBadShards > 0 {
+		ds, spec, bad, err := openSkipping(ctx, cfg, cfg.SkipBadShards)
+		if err != nil {
+			return nil, nil, err
+		}
+		ds.Close()
+		return spec, bad, nil
+	}
+	ds, err := source.Open(cfg.Paths, source.Options{Mem: cfg.Mem, BatchRows: cfg.ReadRows})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer ds.Close()
+	spec, err := feature.Fit(ctx, ds, cfg.Feature, cfg.Readers)
+	return spec, nil, err
+}
+
+// leaveOutKnown returns the shards of all (indices) that known lists, or an error if
+// one is not in all (the data changed since they were found).
+func leaveOutKnown(all *source.Dataset, known []BadShard) ([]int, error) {
+	var out []int
+	for _, b := range known {
+		if b.Shard < 0 {
+			continue // a whole file: source.Open left it out again
+		}
+		found := false
+		for i, sh := range all.Shards {
+			if all.Files[sh.File].Path == b.Path && sh.Index == b.Shard {
+				out = append(out, i)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("%s shard %d was unreadable a moment ago and is gone now: has the data changed?", b.Path, b.Shard)
+		}
+	}
+	return out, nil
 }
 
 // originalShard maps shard i of view (all.Without(...)) back to its index in all.
