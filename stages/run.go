@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"go.uber.org/zap"
@@ -205,19 +206,21 @@ type holdout struct{ t *Trainer }
 
 func (h holdout) Process(ctx context.Context, b Batch, emit func(Batch) error) error {
 	ids := b.RowIDs()
-	keep := make([]int, 0, len(ids))
+	keep := make([]bool, len(ids))
+	n := 0
 	for i, r := range ids {
-		if !inValSplit(h.t.seed, r, h.t.cfg.ValSplit) {
-			keep = append(keep, i)
+		keep[i] = !inValSplit(h.t.seed, r, h.t.cfg.ValSplit)
+		if keep[i] {
+			n++
 		}
 	}
-	if len(keep) < len(ids) {
-		rec, err := takeRows(b.Rec, keep, h.t.cfg.Data.Mem)
+	if n < len(ids) {
+		rec, err := keepRows(ctx, b.Rec, keep, h.t.cfg.Data.Mem)
 		b.Release()
 		if err != nil {
 			return err
 		}
-		b.Rec, b.Rows = rec, len(keep)
+		b.Rec, b.Rows = rec, n
 	}
 	if err := emit(b); err != nil {
 		b.Release()
@@ -226,57 +229,19 @@ func (h holdout) Process(ctx context.Context, b Batch, emit func(Batch) error) e
 	return nil
 }
 
-// takeRows returns a new record of the given rows of a featurized batch record {x, y?, __row}.
-func takeRows(rec arrow.RecordBatch, rows []int, mem memory.Allocator) (arrow.RecordBatch, error) {
+// keepRows returns a new record of the rows of rec whose keep flag is set (arrow's compute filter).
+func keepRows(ctx context.Context, rec arrow.RecordBatch, keep []bool, mem memory.Allocator) (arrow.RecordBatch, error) {
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	cols := make([]arrow.Array, 0, rec.NumCols())
-	release := func() {
-		for _, c := range cols {
-			c.Release()
-		}
+	b := array.NewBooleanBuilder(mem)
+	b.AppendValues(keep, nil)
+	mask := b.NewBooleanArray()
+	b.Release()
+	defer mask.Release()
+	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, mem), rec, mask, compute.DefaultFilterOptions())
+	if err != nil {
+		return nil, fmt.Errorf("stages: holding out validation rows: %w", err)
 	}
-	for i := range int(rec.NumCols()) {
-		switch c := rec.Column(i).(type) {
-		case *array.FixedSizeList:
-			data, _, width := xView(rec)
-			b := array.NewBuilder(mem, c.DataType()).(*array.FixedSizeListBuilder)
-			vb := b.ValueBuilder().(*array.Float32Builder)
-			vb.Reserve(len(rows) * width)
-			for _, r := range rows {
-				b.Append(true)
-				vb.AppendValues(data[r*width:(r+1)*width], nil)
-			}
-			cols = append(cols, b.NewArray())
-			b.Release()
-		case *array.Int32:
-			b := array.NewInt32Builder(mem)
-			for _, r := range rows {
-				b.Append(c.Value(r))
-			}
-			cols = append(cols, b.NewArray())
-			b.Release()
-		case *array.Float32:
-			b := array.NewFloat32Builder(mem)
-			for _, r := range rows {
-				b.Append(c.Value(r))
-			}
-			cols = append(cols, b.NewArray())
-			b.Release()
-		case *array.Int64:
-			b := array.NewInt64Builder(mem)
-			for _, r := range rows {
-				b.Append(c.Value(r))
-			}
-			cols = append(cols, b.NewArray())
-			b.Release()
-		default:
-			release()
-			return nil, fmt.Errorf("stages: cannot filter column %q of type %s", rec.ColumnName(i), c.DataType())
-		}
-	}
-	out := array.NewRecordBatch(rec.Schema(), cols, int64(len(rows)))
-	release()
 	return out, nil
 }
