@@ -142,8 +142,10 @@ type BatcherConfig struct {
 // Ownership: Process owns the chunk it receives on every path; emitted batches are
 // owned by the receiver. If the run ends by an error or a cancellation, Close
 // releases what the batcher still holds (DataPath.Close does).
-// Concurrency: the engine runs one worker; Close may be called from another
-// goroutine after Run returns.
+// Concurrency: a mutex guards the state, so the methods are safe for concurrent use;
+// run the stage with one worker and call Close after Run returns. The zero value is
+// not usable: use NewBatcher. Cost: a zero-copy batch costs a record slice; a joined
+// one copies its rows (array.Concatenate per column).
 type Batcher struct {
 	rows     int
 	dropLast bool

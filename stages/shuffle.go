@@ -52,12 +52,18 @@ type ShufflerConfig struct {
 // slack/2 rows arrive between compactions, each row is copied about twice at most:
 // O(1) per row. Over MemoryBudget it compacts everything it can, then fails.
 //
+// Cost: about one sequential copy of the rows. On MNIST-shaped rows (784 bytes) it
+// takes 0.85-1.0x the time of array.Concatenate of the same records
+// (BenchmarkShuffler: about 1M rows/s on a busy 2-core machine); the direct gather
+// covers fixed-width columns, other types go through compute.Take (slower).
+//
 // Ownership: Process owns the chunk it receives on every path; emitted chunks are
 // new records owned by the receiver. If the run ends by an error or a cancellation,
 // records may remain in the buffer: Close releases them, and the owner of the run
 // must call it after pipeline.Graph.Run returns (DataPath.Close does).
-// Concurrency: Process, Flush and Close may be called from different goroutines
-// but not concurrently with themselves in a useful way: the engine runs one worker.
+// Concurrency: a mutex guards the state, so the methods are safe for concurrent use;
+// run the stage with one worker (the order is sequential by nature) and call Close
+// after Run returns. The zero value is not usable: use NewShuffler.
 type Shuffler struct {
 	plan    *Plan
 	mem     memory.Allocator

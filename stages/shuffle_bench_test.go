@@ -114,7 +114,6 @@ func BenchmarkShuffler(b *testing.B) {
 			b.ReportMetric(ref/rps, "x-vs-ref")
 		}
 	}
-	b.Run("mode=none", func(b *testing.B) { ratio(b, run(b, ShuffleNone, 0)) })
 	for _, k := range []int{8192, 65536} {
 		b.Run(fmt.Sprintf("mode=buffer/buffer=%d", k), func(b *testing.B) { ratio(b, run(b, ShuffleBuffer, k)) })
 	}
