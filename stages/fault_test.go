@@ -27,7 +27,8 @@ import (
 var errInjected = errors.New("injected fault")
 
 // faultStage is a pass-through stage that fails at its at-th item (1-based): with errInjected, a
-// panic, or by cancelling the run's context.
+// panic, or by cancelling the run's context. Run with several workers it must be Ordered: the
+// stages after it need the items (and the end-of-epoch markers) in order.
 type faultStage[T any] struct {
 	at      int64
 	kind    string // "error", "panic" or "cancel"
@@ -90,13 +91,13 @@ func TestFailingStage(t *testing.T) {
 						if where == "chunks" {
 							norm = pipeline.AddTransform(g, "fault", norm,
 								pipeline.Transform[Chunk, Chunk](&faultStage[Chunk]{at: at, kind: kind, cancel: cancel, release: Chunk.Release}),
-								pipeline.Workers(readers), pipeline.Discard(Chunk.Release))
+								pipeline.Workers(readers), pipeline.Ordered(), pipeline.Discard(Chunk.Release))
 						}
 						batches := dp.AddBatch(g, norm)
 						if where == "batches" {
 							batches = pipeline.AddTransform(g, "fault", batches,
 								pipeline.Transform[Batch, Batch](&faultStage[Batch]{at: at, kind: kind, cancel: cancel, release: Batch.Release}),
-								pipeline.Workers(readers), pipeline.Discard(Batch.Release))
+								pipeline.Workers(readers), pipeline.Ordered(), pipeline.Discard(Batch.Release))
 						}
 						return batches, nil
 					}
