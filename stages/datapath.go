@@ -58,7 +58,8 @@ type DataConfig struct {
 	// ReadRows is the number of rows per record read from a shard (--read-rows,
 	// default 2048, 1..16777216). Decoding buffers scale with it: on MNIST-shaped
 	// rows (784 pixels stored as a Parquet list) 8192 rows cost each reader about
-	// 100 MiB of transient memory, 2048 rows a quarter of that, at no measurable loss.
+	// 100 MiB of transient memory, 2048 rows a quarter of that, and an epoch of
+	// MNIST allocates half as much (BenchmarkDataPath).
 	ReadRows int
 	// Feature says which columns make x and y (Fit runs on the data when Spec is nil).
 	Feature feature.Config

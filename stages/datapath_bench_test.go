@@ -60,11 +60,18 @@ func BenchmarkDataPath(b *testing.B) {
 	}
 	base.Spec = d.Spec
 	d.Close()
-	for _, mode := range []string{"buffer", "none"} {
-		for _, r := range []int{1, 2} {
-			b.Run(fmt.Sprintf("shuffle=%s/R=%d/N=2/B=128", mode, r), func(b *testing.B) {
+	for _, tc := range []struct {
+		mode           string
+		readers, reads int
+	}{{"buffer", 1, 0}, {"buffer", 2, 0}, {"none", 1, 0}, {"none", 2, 0}, {"buffer", 2, 8192}} {
+		name := fmt.Sprintf("shuffle=%s/R=%d/N=2/B=128", tc.mode, tc.readers)
+		if tc.reads > 0 {
+			name += fmt.Sprintf("/read-rows=%d", tc.reads)
+		}
+		{
+			b.Run(name, func(b *testing.B) {
 				cfg := base
-				cfg.Shuffle, cfg.Readers = mode, r
+				cfg.Shuffle, cfg.Readers, cfg.ReadRows = tc.mode, tc.readers, tc.reads
 				b.ReportAllocs()
 				for b.Loop() {
 					if err := runOnce(cfg); err != nil {
