@@ -337,7 +337,7 @@ func truncateFile(t *testing.T, path string) {
 func TestOpenSkipping(t *testing.T) {
 	dir := t.TempDir()
 	paths := writeTable(t, dir, 4000, 1000, 250, mod3) // part-a..d, 4 row groups each
-	corruptRowGroupData(t, paths[1], 2, 1) // column x
+	corruptRowGroupData(t, paths[1], 2, 1)             // column x
 	truncateFile(t, paths[3])
 	want := []string{paths[3] + " (whole file)", paths[1] + " shard 2 (250 rows)"}
 	for _, budget := range []int{1, 2, 3} {
@@ -408,7 +408,7 @@ func (c *countingAlloc) Allocate(size int) []byte { c.n.Add(1); return c.Allocat
 func TestSkipBadShardsDataPath(t *testing.T) {
 	bad := t.TempDir()
 	paths := writeTable(t, bad, 4000, 1000, 250, mod3) // part-a..d
-	corruptRowGroupData(t, paths[1], 2, 1) // column x
+	corruptRowGroupData(t, paths[1], 2, 1)             // column x
 	truncateFile(t, paths[3])
 	clean := t.TempDir()
 	copyFile(t, paths[0], filepath.Join(clean, "part-a.parquet"))
