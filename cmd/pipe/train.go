@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -178,6 +179,11 @@ func (a *app) runTrain(cmd *cobra.Command, tf *trainFlags) error {
 		}
 	}
 	c.Logger = a.log
+	// The Go heap may grow to twice its live size before a collection; a soft limit a little above the
+	// memory budget keeps the process near the budget (unless the user set GOMEMLIMIT).
+	if os.Getenv("GOMEMLIMIT") == "" && c.Data.MemoryBudget > 0 {
+		debug.SetMemoryLimit(c.Data.MemoryBudget + c.Data.MemoryBudget/4 + 128<<20)
+	}
 	rec := newRecorder(a, tf)
 	c.OnStep = rec.step
 	c.OnEpoch = rec.epoch
