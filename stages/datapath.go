@@ -196,7 +196,7 @@ func OpenDataPath(ctx context.Context, cfg DataConfig) (*DataPath, error) {
 	var bad []BadShard
 	var err error
 	if cfg.SkipBadShards > 0 {
-		ds, cfg.Spec, bad, err = openSkipping(ctx, cfg, cfg.SkipBadShards)
+		ds, cfg.Spec, bad, err = openSkipping(ctx, cfg, cfg.SkipBadShards, cfg.ReadRows)
 	} else {
 		ds, err = source.Open(cfg.Paths, source.Options{Mem: cfg.Mem, BatchRows: cfg.ReadRows})
 	}

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -20,7 +21,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sgdpipe/sgdpipe/io/safetensors"
+	"github.com/sgdpipe/sgdpipe/io/source"
 	"github.com/sgdpipe/sgdpipe/pipeline"
+	"github.com/sgdpipe/sgdpipe/stages/feature"
 )
 
 // errInjected is the error the fault-injection stages return.
@@ -347,7 +350,7 @@ func TestOpenSkipping(t *testing.T) {
 			cfg := DataConfig{Paths: []string{dir}, Epochs: 1, Mem: mem}
 			cfg.Feature.Target = "label"
 			cfg = cfg.withDefaults()
-			ds, spec, bad, err := openSkipping(context.Background(), cfg, budget)
+			ds, spec, bad, err := openSkipping(context.Background(), cfg, budget, cfg.ReadRows)
 			if budget < 2 {
 				if err == nil || !strings.Contains(err.Error(), "--skip-bad-shards 1: one unreadable part too many") ||
 					!strings.Contains(err.Error(), paths[1]+" shard 2") {
@@ -364,7 +367,7 @@ func TestOpenSkipping(t *testing.T) {
 			}
 			// A resume has the spec: the scan finds the same parts.
 			cfg.Spec = spec
-			ds2, spec2, bad2, err := openSkipping(context.Background(), cfg, budget)
+			ds2, spec2, bad2, err := openSkipping(context.Background(), cfg, budget, cfg.ReadRows)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -474,5 +477,33 @@ func TestSkipBadShardsDataPath(t *testing.T) {
 	if c := (DataConfig{Paths: paths, Epochs: 1, SkipBadShards: -1}); c.Validate() == nil ||
 		!strings.Contains(c.Validate().Error(), "--skip-bad-shards: must be >= 0") {
 		t.Errorf("Validate accepts SkipBadShards -1: %v", c.Validate())
+	}
+}
+
+// TestFitSpecMatchesFit checks that fitSpec (the pre-pass that can leave out bad parts) fits the
+// same spec as a plain fit over the data, whatever the read size and with or without a budget for
+// bad parts, so a trainer can switch to it without changing any model.
+func TestFitSpecMatchesFit(t *testing.T) {
+	path := writeBlobs(t, 3000, 400)
+	ds, err := source.Open([]string{path}, source.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Close()
+	fc := feature.Config{Target: "label"}
+	plain, err := feature.Fit(context.Background(), ds, fc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(plain)
+	for _, tc := range []struct{ readRows, skip, readers int }{{7, 0, 1}, {0, 0, 2}, {333, 3, 2}} {
+		cfg := DataConfig{Paths: []string{path}, Epochs: 1, ReadRows: tc.readRows, SkipBadShards: tc.skip, Readers: tc.readers, Feature: fc}
+		spec, bad, err := fitSpec(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := json.Marshal(spec); string(got) != string(want) || len(bad) != 0 {
+			t.Errorf("%+v: spec differs from a plain fit's (or %d parts left out):\n%s\n%s", tc, len(bad), got, want)
+		}
 	}
 }

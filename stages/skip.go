@@ -48,7 +48,11 @@ func (b BadShard) String() string {
 //
 // Cost: nothing more than the fit when the data is clean; one more (partial) fit per bad
 // shard; one read of the data when the spec is given.
-func openSkipping(ctx context.Context, cfg DataConfig, budget int) (ds *source.Dataset, spec *feature.Spec, bad []BadShard, err error) {
+//
+// batchRows is the dataset's source.Options.BatchRows: the fitted statistics depend on the
+// record boundaries of the fit (in their last bits), so a caller passes what its plain fit
+// uses.
+func openSkipping(ctx context.Context, cfg DataConfig, budget, batchRows int) (ds *source.Dataset, spec *feature.Spec, bad []BadShard, err error) {
 	tooMany := func(what error) error {
 		return fmt.Errorf("--skip-bad-shards %d: one unreadable part too many (%d left out already): %w", budget, budget, what)
 	}
@@ -60,7 +64,7 @@ func openSkipping(ctx context.Context, cfg DataConfig, budget int) (ds *source.D
 		cfg.Logger.Warn("unreadable data left out (--skip-bad-shards)", zap.String("file", b.Path), zap.Int("shard", b.Shard),
 			zap.Int64("rows", b.Rows), zap.String("error", b.Err), zap.Int("left_out", len(bad)), zap.Int("budget", budget))
 	}
-	opts := source.Options{Mem: cfg.Mem, BatchRows: cfg.ReadRows, OnBadFile: func(path string, err error) error {
+	opts := source.Options{Mem: cfg.Mem, BatchRows: batchRows, OnBadFile: func(path string, err error) error {
 		if len(bad) == budget {
 			return tooMany(err)
 		}
@@ -145,21 +149,22 @@ func openSkipping(ctx context.Context, cfg DataConfig, budget int) (ds *source.D
 }
 
 // fitSpec opens cfg.Paths and fits the feature spec on cfg.Feature, as the pre-pass of a
-// training run does before the data path is opened. With cfg.SkipBadShards > 0 it leaves
-// out unreadable parts as openSkipping does and returns them: give them to OpenDataPath
-// as cfg.leftOut (with the spec as cfg.Spec) and it leaves out the same parts without
-// reading the data again. cfg need not have its defaults.
+// training run does before the data path is opened (reading records of the source's
+// default size, whatever cfg.ReadRows, so the spec does not depend on --read-rows). With
+// cfg.SkipBadShards > 0 it leaves out unreadable parts as openSkipping does and returns
+// them: give them to OpenDataPath as cfg.leftOut (with the spec as cfg.Spec) and it leaves
+// out the same parts without reading the data again. cfg need not have its defaults.
 func fitSpec(ctx context.Context, cfg DataConfig) (*feature.Spec, []BadShard, error) {
 	cfg = cfg.withDefaults()
 	if cfg.SkipBadShards > 0 {
-		ds, spec, bad, err := openSkipping(ctx, cfg, cfg.SkipBadShards)
+		ds, spec, bad, err := openSkipping(ctx, cfg, cfg.SkipBadShards, 0)
 		if err != nil {
 			return nil, nil, err
 		}
 		ds.Close()
 		return spec, bad, nil
 	}
-	ds, err := source.Open(cfg.Paths, source.Options{Mem: cfg.Mem, BatchRows: cfg.ReadRows})
+	ds, err := source.Open(cfg.Paths, source.Options{Mem: cfg.Mem})
 	if err != nil {
 		return nil, nil, err
 	}
