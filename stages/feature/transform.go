@@ -32,9 +32,11 @@ type tally struct {
 // counted), as are a list row of another length than at Fit, a null or NaN target and a class label not
 // seen at Fit; the error names the column and the row by its __row value, or its position in rec.
 //
-// Safe for concurrent use. It allocates the output buffers and a few small objects per call, nothing
-// per row; on an MNIST-shaped record (784 uint8 pixels, z-score) it writes about 1 ns per value (see
-// BenchmarkTransform).
+// Safe for concurrent use. It allocates the output buffers and about 15 small objects per call,
+// nothing per row. On MNIST-shaped records (784 pixels, z-score) the transform runs at the speed of
+// the bare arithmetic loop, about 0.7 ns per value (1.8M rows/s on one core); allocating x from
+// memory.DefaultAllocator (a fresh zeroed buffer for the garbage collector) can cost more than that
+// for small records (see BenchmarkTransform).
 func (s *Spec) Transform(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
 	if len(s.plan) != len(s.Features) || len(s.Features) == 0 {
 		return nil, fmt.Errorf("feature: the spec is not initialised: get it from Fit or json.Unmarshal")
