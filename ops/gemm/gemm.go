@@ -44,8 +44,9 @@ type Implementation struct {
 }
 
 // ParallelMinFlops is the least work (2·m·n·k floating-point operations) that
-// one goroutine of a split product must receive: splitting costs a few
-// microseconds, which this much work (about 25 µs on one AVX-512 core) hides.
+// one goroutine of a split product must receive: starting and joining a
+// goroutine costs a few microseconds, which this much work (about 40 µs on
+// one AVX-512 core) hides.
 const ParallelMinFlops = 4 << 20
 
 var _ blas.Float32 = Implementation{}
@@ -67,8 +68,9 @@ var _ blas.Float32 = Implementation{}
 // not allocate in steady state: packing buffers come from a sync.Pool. It
 // runs on the calling goroutine unless the product is big enough to split
 // (see Threads); it returns only after every goroutine it started has
-// finished. Cost: about 2·m·n·k / (150 GFLOP/s) per core with AVX-512, plus
-// a fixed ~1 µs; see the package benchmarks.
+// finished. Cost: 2·m·n·k flops at 100-115 GFLOP/s per core with the
+// AVX-512 kernel for products of 128³ and more (60-90 GFLOP/s when a side
+// is about 10), plus a fixed ~0.2 µs; see the package doc and benchmarks.
 func (impl Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	aTrans := checkTranspose(tA)
 	bTrans := checkTranspose(tB)
