@@ -173,11 +173,14 @@ type DataPath struct {
 	cols      []int // dataset columns read: features, then target
 	hasTarget bool
 	outRows   int // rows per shuffled record
+	// cacheShards: the projected data fits half the memory budget, so the reader keeps decoded shards.
+	cacheShards bool
 
 	mu       sync.Mutex
 	from     Position
 	resume   *Resume
 	read     bool // AddRead was called
+	reader   *Reader
 	shuffler *Shuffler
 	batcher  *Batcher
 	closed   bool
@@ -272,8 +275,21 @@ func newDataPath(ctx context.Context, ds *source.Dataset, cfg DataConfig) (*Data
 			qc.TargetMin, qc.TargetMax = spec.TargetStats.Min(), spec.TargetStats.Max()
 		}
 	}
+	// Data that fits half the budget is decoded once and kept for the later epochs (the shard cache).
+	cacheShards := cfg.Epochs > 1 && rowBytes*ds.Rows <= cfg.MemoryBudget/2
 	return &DataPath{Dataset: ds, Spec: spec, Plan: plan, Quality: NewQuality(qc), cfg: cfg, cols: cols,
-		hasTarget: hasTarget, outRows: outRows}, nil
+		hasTarget: hasTarget, outRows: outRows, cacheShards: cacheShards}, nil
+}
+
+// CacheBytes returns the bytes of decoded records the reader's shard cache holds (0 when the data does
+// not fit half the memory budget, or with a single epoch).
+func (d *DataPath) CacheBytes() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.reader == nil {
+		return 0
+	}
+	return d.reader.CacheBytes()
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -335,7 +351,11 @@ func (d *DataPath) AddRead(g *pipeline.Graph, from Position) (*pipeline.Stream[C
 		}
 		return nil
 	}), pipeline.Capacity(d.cfg.Readers))
-	return pipeline.AddTransform(g, "read", tasks, pipeline.Transform[ShardTask, Chunk](NewReader(d.Dataset, d.cols, d.cfg.Mem)),
+	d.reader = NewReader(d.Dataset, d.cols, d.cfg.Mem)
+	if d.cacheShards {
+		d.reader.EnableCache()
+	}
+	return pipeline.AddTransform(g, "read", tasks, pipeline.Transform[ShardTask, Chunk](d.reader),
 		pipeline.Workers(d.cfg.Readers), pipeline.Ordered(), pipeline.Capacity(d.cfg.Queue), pipeline.Discard(Chunk.Release)), nil
 }
 
@@ -381,6 +401,9 @@ func (d *DataPath) Close() error {
 		return nil
 	}
 	d.closed = true
+	if d.reader != nil {
+		d.reader.Close()
+	}
 	if d.shuffler != nil {
 		d.shuffler.Close()
 	}

@@ -93,8 +93,8 @@ func (t *Trainer) ledger() MemoryLedger {
 		shufflePeak = max(shufflePeak, q.BufferBytes)
 	}
 	return MemoryLedger{Total: t.memBudget, Lines: []MemoryLine{
-		{Part: "shuffle buffer and data queues", Stage: "shuffle", Budget: t.dataBudget, Peak: shufflePeak,
-			Note: fmt.Sprintf("buffer of %d rows", t.dp.Plan.Buffer())},
+		{Part: "shuffle buffer, shard cache, data queues", Stage: "read/shuffle", Budget: t.dataBudget, Peak: shufflePeak + t.dp.CacheBytes(),
+			Note: fmt.Sprintf("buffer of %d rows; shard cache %s", t.dp.Plan.Buffer(), formatBytes(t.dp.CacheBytes()))},
 		{Part: "activations", Stage: "forward/backward", Budget: acts, Peak: t.actsMade.Load() * perAct,
 			Note: fmt.Sprintf("%d workspaces of %d rows", t.actsMade.Load(), t.microRows())},
 		{Part: "gradients", Stage: "backward/reduce", Budget: grads, Peak: t.gradsMade.Load() * params,

@@ -239,7 +239,9 @@ func keepRows(ctx context.Context, rec arrow.RecordBatch, keep []bool, mem memor
 	mask := b.NewBooleanArray()
 	b.Release()
 	defer mask.Release()
-	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, mem), rec, mask, compute.DefaultFilterOptions())
+	// Not cancellable: arrow's kernels leak their scratch buffers when cancelled half way, and one batch
+	// is quick to filter.
+	out, err := compute.FilterRecordBatch(compute.WithAllocator(context.WithoutCancel(ctx), mem), rec, mask, compute.DefaultFilterOptions())
 	if err != nil {
 		return nil, fmt.Errorf("stages: holding out validation rows: %w", err)
 	}
