@@ -2,7 +2,8 @@
 
 //go:build ignore
 
-// asmgen writes kernel_amd64.s, the AVX-512 and AVX2+FMA micro-kernels.
+// asmgen writes kernel_amd64.s, the AVX-512 and AVX2+FMA micro-kernels, and
+// kernel_decl_amd64.go, their Go declarations and tables.
 //
 // Every kernel computes one register tile of C:
 //
@@ -12,7 +13,8 @@
 // b + p*csb and row r of C at c + r*ldc (all strides in float32 elements).
 // With beta == 0 (or -0) C is written without being read. One function is
 // generated per row count mr, so that edge tiles never read rows of A that do
-// not exist; columns are masked.
+// not exist. Columns of C past nr are masked; the AVX-512 kernels mask B's
+// loads too (and cannot fault on them), the AVX2 ones read 16 columns of B.
 //
 // Run it with "go generate" in this directory.
 package main
