@@ -114,6 +114,7 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 	res.Epochs = t.epochs
 	res.Skipped = t.state.Skipped
 	res.Memory = t.ledger()
+	res.Bad = t.dp.Bad
 	return res, nil
 }
 

@@ -223,6 +223,7 @@ type Result struct {
 	Skipped int64
 	Stopped string // "", "early-stop", "max-steps"
 	Memory  MemoryLedger
+	Bad     []BadShard // unreadable parts of the data left out (--skip-bad-shards)
 }
 
 // Trainer owns one training run's shared state. It is created by Train.
@@ -298,16 +299,12 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	// The feature spec first (a checkpoint's, or the pre-pass over the data): the model's size, and so
 	// its share of the memory budget, follows from it.
 	var spec *feature.Spec
+	var leftOut []BadShard // unreadable parts the pre-pass found (--skip-bad-shards)
 	if ck != nil {
 		spec = ck.model.Features
 	} else {
-		ds, err := source.Open(cfg.Data.Paths, source.Options{Mem: cfg.Data.Mem})
-		if err != nil {
-			return nil, err
-		}
-		spec, err = feature.Fit(ctx, ds, cfg.Data.Feature, max(cfg.Data.Readers, 1))
-		ds.Close()
-		if err != nil {
+		var err error
+		if spec, leftOut, err = fitSpec(ctx, cfg.Data); err != nil {
 			return nil, err
 		}
 	}
@@ -333,6 +330,7 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	dcfg := cfg.Data
 	dcfg.Logger = t.log
 	dcfg.Spec = spec
+	dcfg.leftOut = leftOut
 	dcfg.MemoryBudget = t.dataBudget
 	dp, err := OpenDataPath(ctx, dcfg)
 	if err != nil {

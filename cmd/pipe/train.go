@@ -115,6 +115,7 @@ from the optimizer unless given.`,
 	f.IntVar(&c.MicroBatch, "micro-batch", 0, "rows per micro-batch (default batch/2); fixes the gradient summation order")
 	f.IntVar(&c.Staleness, "staleness", 0, "parameter versions a worker may lag behind (0 = synchronous, deterministic)")
 	f.IntVar(&c.Data.Queue, "queue", 4, "capacity of each queue between data stages")
+	f.IntVar(&c.Data.SkipBadShards, "skip-bad-shards", 0, "train on past up to N unreadable files or shards, logging each (default: stop at the first)")
 	// Outputs.
 	f.StringVar(&tf.out, "out", "model.safetensors", "model file to write")
 	f.StringVar(&c.CheckpointDir, "checkpoint", "", "checkpoint directory (written at epoch ends, every --checkpoint-every steps and on Ctrl-C)")
@@ -206,6 +207,12 @@ func (a *app) runTrain(cmd *cobra.Command, tf *trainFlags) error {
 	fmt.Fprintf(a.stdout, "\ntrained %d steps in %s; model written to %s\n", res.Steps, time.Since(start).Round(time.Millisecond), tf.out)
 	if res.Stopped != "" {
 		fmt.Fprintf(a.stdout, "stopped: %s\n", res.Stopped)
+	}
+	if len(res.Bad) > 0 {
+		fmt.Fprintf(a.stdout, "unreadable data left out (--skip-bad-shards %d): %d part(s)\n", c.Data.SkipBadShards, len(res.Bad))
+		for _, b := range res.Bad {
+			fmt.Fprintf(a.stdout, "  %s\n", b)
+		}
 	}
 	if res.Skipped > 0 {
 		fmt.Fprintf(a.stdout, "batches skipped by the divergence guard: %d\n", res.Skipped)

@@ -242,3 +242,28 @@ func TestInterruptExits130(t *testing.T) {
 		t.Errorf("message does not say how to resume:\n%s", stderr.String())
 	}
 }
+
+func TestSkipBadShards(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(shared + "iris.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"a.parquet": good, "b.parquet": good, "c.parquet": good[:len(good)/2]} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	code, _, stderr := runPipe(t, "train", "--data", dir, "--target", "label", "--epochs", "2", "--out", out)
+	if code != exitRuntime || !strings.Contains(stderr, "c.parquet") {
+		t.Fatalf("default: exit %d, %s; want 1 naming c.parquet", code, stderr)
+	}
+	code, stdout, stderr := runPipe(t, "train", "--data", dir, "--target", "label", "--epochs", "2", "--out", out, "--skip-bad-shards", "1")
+	if code != exitOK {
+		t.Fatalf("--skip-bad-shards 1: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "left out (--skip-bad-shards 1): 1 part(s)") || !strings.Contains(stdout, "c.parquet") {
+		t.Errorf("the report does not count the bad file:\n%s", stdout)
+	}
+}
