@@ -212,17 +212,21 @@ func aligned(buf *[]float32, n int) []float32 {
 func (p *problem) serial(kern *kernel, ws *workspace) {
 	packA, packB := p.plan(kern)
 	mr, nr := kern.mr, kern.nr
+	// Split k into equal slices of at most kern.kc: a thin last slice (16
+	// deep for k = 784) would pay a tile's fixed costs for little work.
+	slices := (p.k + kern.kc - 1) / kern.kc
+	kcMax := (p.k + slices - 1) / slices
 	var ap, bp []float32
 	if packA {
-		ap = aligned(&ws.a, roundUp(min(kern.mc, p.m), mr)*min(kern.kc, p.k))
+		ap = aligned(&ws.a, roundUp(min(kern.mc, p.m), mr)*kcMax)
 	}
 	if packB {
-		bp = aligned(&ws.b, min(kern.kc, p.k)*roundUp(min(kern.nc, p.n), nr))
+		bp = aligned(&ws.b, kcMax*roundUp(min(kern.nc, p.n), nr))
 	}
 	for ic := 0; ic < p.m; ic += kern.mc {
 		mc := min(kern.mc, p.m-ic)
-		for pc := 0; pc < p.k; pc += kern.kc {
-			kc := min(kern.kc, p.k-pc)
+		for pc := 0; pc < p.k; pc += kcMax {
+			kc := min(kcMax, p.k-pc)
 			beta := p.beta
 			if pc > 0 {
 				beta = 1

@@ -31,8 +31,9 @@ var avx512Kernel = kernel{
 	pack:    avx2PackOps,
 }
 
-// avx2Kernel: 6×16 tiles (12 ymm accumulators); B must be packed for
-// partial panels.
+// avx2Kernel: 6×16 tiles (12 ymm accumulators). Its loads of B are not
+// masked, so B is always packed into zero-padded 16-column panels; C's edge
+// columns are masked (VMASKMOVPS).
 var avx2Kernel = kernel{
 	name: "avx2",
 	fn:   kernAVX2,
