@@ -214,8 +214,8 @@ func (p *problem) serial(kern *kernel, ws *workspace) {
 	mr, nr := kern.mr, kern.nr
 	// Split k into equal slices of at most kern.kc: a thin last slice (16
 	// deep for k = 784) would pay a tile's fixed costs for little work.
-	slices := (p.k + kern.kc - 1) / kern.kc
-	kcMax := (p.k + slices - 1) / slices
+	nk := (p.k + kern.kc - 1) / kern.kc
+	kcMax := (p.k + nk - 1) / nk
 	var ap, bp []float32
 	if packA {
 		ap = aligned(&ws.a, roundUp(min(kern.mc, p.m), mr)*kcMax)
