@@ -68,8 +68,8 @@
 // the installed ops/gemm, per CPU second of the benchmark thread (the machine was
 // shared), see bench_test.go: one training step (forward, softmax cross-entropy,
 // backward, plain SGD) of the MLP 784-256-128-10 runs at about 57,000 samples/s at
-// batch 32, 81,000 at batch 128 (1.6 ms a step) and 88,000 at batch 512, and
+// batch 32, 81,000 at batch 128 (1.6 ms a step) and 89,000 at batch 512, and
 // allocates nothing; the matrix products are ~85% of it. Fusion and the AVX2 ReLU
-// kernels raised the batch-128 and batch-512 figures by 13% and 19% over the unfused,
+// kernels raised the batch-128 and batch-512 figures by 10% and 22% over the unfused,
 // branchy layers measured in the same session.
 package ops
