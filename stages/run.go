@@ -115,6 +115,7 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 	res.Skipped = t.state.Skipped
 	res.Memory = t.ledger()
 	res.Bad = t.dp.Bad
+	res.ParamWait = time.Duration(t.paramWait.Load())
 	return res, nil
 }
 

@@ -224,6 +224,24 @@ type Result struct {
 	Stopped string // "", "early-stop", "max-steps"
 	Memory  MemoryLedger
 	Bad     []BadShard // unreadable parts of the data left out (--skip-bad-shards)
+	// ParamWait is the time forward workers spent waiting for the parameters of their step (the
+	// staleness bound), summed over workers. The engine counts it as the forward stage's busy time.
+	ParamWait time.Duration
+}
+
+// Hint returns a one-line suggestion of which flag to raise, from the report and the time the forward
+// workers spent waiting for parameters: when they mostly waited, the serial end of each step (reduce,
+// update, publish) is the limit, not the workers.
+func (r *Result) Hint() string {
+	if r.Report.Bottleneck == "forward" {
+		for _, s := range r.Report.Stages {
+			if s.Name == "forward" && s.Busy > 0 && float64(r.ParamWait) > 0.5*float64(s.Busy) {
+				return fmt.Sprintf("the forward workers spent %.0f%% of their busy time waiting for the previous step's parameters (synchronous SGD): the serial reduce and update limit the speed; raise --batch, or allow --staleness 1",
+					100*float64(r.ParamWait)/float64(s.Busy))
+			}
+		}
+	}
+	return Hint(r.Report)
 }
 
 // Trainer owns one training run's shared state. It is created by Train.
@@ -250,6 +268,7 @@ type Trainer struct {
 
 	actPool   freeList[*activation]
 	gradPool  freeList[[]float32]
+	paramWait atomic.Int64 // ns forward workers spent waiting for parameter snapshots
 	actsMade  atomic.Int64 // workspaces the pool made (memory ledger)
 	gradsMade atomic.Int64 // gradient buffers the pool made
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -187,7 +188,9 @@ type forwardWorker struct{ t *Trainer }
 
 func (w forwardWorker) Process(ctx context.Context, m Micro, emit func(*activation) error) error {
 	t := w.t
+	waitStart := time.Now()
 	snap, err := t.store.Acquire(ctx, m.Step)
+	t.paramWait.Add(int64(time.Since(waitStart)))
 	if err != nil {
 		m.Release()
 		return err

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sgdpipe/sgdpipe/io/sink"
+	"github.com/sgdpipe/sgdpipe/ops"
 	"github.com/sgdpipe/sgdpipe/stages"
 	"github.com/sgdpipe/sgdpipe/stages/feature"
 )
@@ -27,18 +28,19 @@ const (
 
 // trainFlags holds the values of pipe train's flags.
 type trainFlags struct {
-	cfg        stages.TrainConfig
-	data       []string
-	features   []string
-	exclude    []string
-	task       string
-	out        string
-	metrics    string
-	plot       string
-	test       []string
-	seed       uint64
-	noProgress bool
-	memBudget  string
+	cfg         stages.TrainConfig
+	data        []string
+	features    []string
+	exclude     []string
+	task        string
+	out         string
+	metrics     string
+	plot        string
+	test        []string
+	seed        uint64
+	noProgress  bool
+	memBudget   string
+	gemmThreads int
 }
 
 func (a *app) trainCmd() *cobra.Command {
@@ -112,6 +114,7 @@ from the optimizer unless given.`,
 	f.IntVar(&c.Data.Readers, "readers", 2, "concurrent shard readers")
 	f.IntVar(&c.Data.Normalizers, "normalizers", 2, "concurrent normalizers")
 	f.IntVar(&c.Workers, "workers", 2, "forward and backward workers")
+	f.IntVar(&tf.gemmThreads, "gemm-threads", 1, "goroutines per matrix product (0 = GOMAXPROCS); 1 suits one worker per core")
 	f.IntVar(&c.MicroBatch, "micro-batch", 0, "rows per micro-batch (default batch/2); fixes the gradient summation order")
 	f.IntVar(&c.Staleness, "staleness", 0, "parameter versions a worker may lag behind (0 = synchronous, deterministic)")
 	f.IntVar(&c.Data.Queue, "queue", 4, "capacity of each queue between data stages")
@@ -174,6 +177,10 @@ func (a *app) runTrain(cmd *cobra.Command, tf *trainFlags) error {
 	if err := c.Validate(); err != nil {
 		return usageError{err}
 	}
+	if tf.gemmThreads < 0 {
+		return usagef("--gemm-threads: must be >= 0, got %d", tf.gemmThreads)
+	}
+	ops.SetGemmThreads(tf.gemmThreads)
 	if tf.metrics != "" {
 		if _, err := sink.FormatOf(tf.metrics); err != nil {
 			return usagef("--metrics: %v", err)
@@ -218,7 +225,7 @@ func (a *app) runTrain(cmd *cobra.Command, tf *trainFlags) error {
 		fmt.Fprintf(a.stdout, "batches skipped by the divergence guard: %d\n", res.Skipped)
 	}
 	fmt.Fprintf(a.stdout, "\n%s\n", res.Report)
-	if hint := stages.Hint(res.Report); hint != "" {
+	if hint := res.Hint(); hint != "" {
 		fmt.Fprintf(a.stdout, "hint: %s\n", hint)
 	}
 	fmt.Fprintf(a.stdout, "\n%s", res.Memory)
