@@ -3,6 +3,7 @@ package source
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 )
 
 // A minimal, bounds-checked reader of the few FlatBuffers tables of the Arrow IPC format that Open needs
@@ -234,7 +235,8 @@ func parseMessage(fb []byte) (ipcMessage, error) {
 	if m.bodyLength, err = root.int64(3); err != nil {
 		return m, err
 	}
-	if m.kind == msgRecordBatch {
+	switch m.kind {
+	case msgRecordBatch:
 		rb, ok, err := root.table(2)
 		if err != nil {
 			return m, err
@@ -245,6 +247,47 @@ func parseMessage(fb []byte) (ipcMessage, error) {
 		if m.rows, err = rb.int64(0); err != nil {
 			return m, err
 		}
+		if err := checkVariadic(rb); err != nil {
+			return m, err
+		}
+	case msgDictionaryBatch:
+		db, ok, err := root.table(2)
+		if err != nil || !ok {
+			return m, err
+		}
+		rb, ok, err := db.table(1) // DictionaryBatch.data
+		if err != nil {
+			return m, err
+		}
+		if ok {
+			if err := checkVariadic(rb); err != nil {
+				return m, err
+			}
+		}
 	}
 	return m, nil
+}
+
+// checkVariadic checks a RecordBatch's variadicBufferCounts (one per binary-view column: how many data
+// buffers follow its fixed ones) against its buffers: arrow-go sizes a slice by each count before it
+// reads a buffer, so a lying count would make it ask the runtime for terabytes, a fatal error no
+// recover catches.
+func checkVariadic(rb fbTable) error {
+	_, nbuf, err := rb.structVector(2, 16) // buffers: [Buffer] (offset, length)
+	if err != nil {
+		return err
+	}
+	start, n, err := rb.structVector(4, 8) // variadicBufferCounts: [long]
+	if err != nil {
+		return err
+	}
+	left := int64(nbuf)
+	for i := range n {
+		c := int64(binary.LittleEndian.Uint64(rb.buf[start+8*i:]))
+		if c < 0 || c > left {
+			return fmt.Errorf("corrupt record batch metadata: variadic buffer count %d (column %d) exceeds the %d buffers of the batch", c, i, nbuf)
+		}
+		left -= c
+	}
+	return nil
 }
