@@ -94,7 +94,22 @@ func (t *Trainer) writeCheckpoint() error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	t.lastCheckpoint = path
+	if !t.staleTempsRemoved {
+		removeStaleTemps(path)
+		t.staleTempsRemoved = true
+	}
 	return nil
+}
+
+// removeStaleTemps deletes the temporary files that writes of path killed half way left behind
+// (internal/atomicfile names them ".<base>.tmp-*" beside the target). This run's own write has
+// committed when it is called, so every match is stale. Errors are ignored: a leftover costs only disk.
+func removeStaleTemps(path string) {
+	dir, base := filepath.Split(path)
+	matches, _ := filepath.Glob(filepath.Join(dir, "."+base+".tmp-*"))
+	for _, m := range matches {
+		os.Remove(m)
+	}
 }
 
 // loadCheckpoint reads DIR/checkpoint.safetensors.

@@ -163,3 +163,24 @@ func TestStalenessTrains(t *testing.T) {
 		t.Errorf("asynchronous accuracy %.4f is more than 2 points below synchronous %.4f", acc[2], acc[0])
 	}
 }
+
+func TestCheckpointClearsStaleTemps(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "."+CheckpointFile+".tmp-12345")
+	if err := os.WriteFile(stale, []byte("half a checkpoint"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := trainCfg(t, mem, "label", "../testdata/shared/iris.parquet")
+	c.Model, c.Data.Epochs, c.CheckpointDir = "linear", 2, dir
+	if _, err := Train(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("a killed write's temporary file is still there")
+	}
+	if _, err := loadCheckpoint(dir); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -280,7 +280,9 @@ type Trainer struct {
 	epochStart     time.Time
 	epochs         []EpochInfo
 	lastCheckpoint string
-	val            *evaluator
+	// staleTempsRemoved: the first checkpoint of the run has cleared temp files of killed writes.
+	staleTempsRemoved bool
+	val               *evaluator
 }
 
 // microSeed derives the random seed of a micro-batch's dropout masks from the run seed, the step and
