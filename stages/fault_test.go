@@ -507,3 +507,68 @@ func TestFitSpecMatchesFit(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipBadShardsTrain trains over four files, one with a corrupt row group and one truncated,
+// with SkipBadShards 2, uninterrupted and stopped and resumed: both give the model trained on the
+// same data with the bad parts removed by hand, and the result reports the two parts.
+func TestSkipBadShardsTrain(t *testing.T) {
+	bad := t.TempDir()
+	paths := writeTable(t, bad, 4000, 1000, 250, mod3)
+	corruptRowGroupData(t, paths[1], 2, 1)
+	truncateFile(t, paths[3])
+	clean := t.TempDir()
+	copyFile(t, paths[0], filepath.Join(clean, "part-a.parquet"))
+	var recs []arrow.RecordBatch
+	for _, first := range []int64{1000, 1250, 1750} { // part-b without its row group 2
+		recs = append(recs, tableRecord(memory.DefaultAllocator, first, 250, mod3))
+	}
+	writeParquet(t, filepath.Join(clean, "part-b.parquet"), recs)
+	for _, r := range recs {
+		r.Release()
+	}
+	copyFile(t, paths[2], filepath.Join(clean, "part-c.parquet"))
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	cfg := func(dir string) TrainConfig {
+		c := trainCfg(t, mem, "label", dir)
+		c.Model, c.Dropout, c.Data.Epochs, c.Data.Batch = "mlp:8", 0.1, 2, 32
+		c.Data.Shuffle, c.Data.ShuffleBuffer = "buffer", 300
+		return c
+	}
+	ref, err := Train(context.Background(), cfg(clean))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := saveBytes(t, ref.Model)
+	c := cfg(bad)
+	if _, err := Train(context.Background(), c); err == nil || !strings.Contains(err.Error(), paths[3]) {
+		t.Fatalf("without SkipBadShards: err = %v, want one naming %s", err, paths[3])
+	}
+	c.Data.SkipBadShards = 2
+	got, err := Train(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBad(t, got.Bad, []string{paths[3] + " (whole file)", paths[1] + " shard 2 (250 rows)"})
+	if string(saveBytes(t, got.Model)) != string(want) {
+		t.Fatal("the model trained past the bad parts differs from the one trained on the data without them")
+	}
+	// Stopped mid-run and resumed (the resume finds the parts by a scan): the same model.
+	c.CheckpointDir, c.MaxSteps = t.TempDir(), 40
+	if _, err := Train(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	c.MaxSteps, c.Resume = 0, true
+	resumed, err := Train(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBad(t, resumed.Bad, []string{paths[3] + " (whole file)", paths[1] + " shard 2 (250 rows)"})
+	if string(saveBytes(t, resumed.Model)) != string(want) {
+		t.Fatal("the stopped and resumed run differs from the uninterrupted one")
+	}
+	c.Data.SkipBadShards, c.Resume, c.CheckpointDir = 1, false, ""
+	if _, err := Train(context.Background(), c); err == nil || !strings.Contains(err.Error(), "--skip-bad-shards 1: one unreadable part too many") {
+		t.Errorf("budget 1 of 2: err = %v", err)
+	}
+}
