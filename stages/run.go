@@ -99,12 +99,12 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 		case ctx.Err() != nil:
 			// Interrupted: the state is at the last applied step; save it so --resume continues there.
 			if cerr := t.writeCheckpoint(); cerr != nil {
-				return nil, errors.Join(ErrInterrupted, cerr)
+				return nil, fmt.Errorf("%w: %w", ErrInterrupted, cerr)
 			}
 			if t.cfg.CheckpointDir != "" {
 				t.log.Info("interrupted: checkpoint written", zap.String("path", t.lastCheckpoint), zap.Int64("step", t.state.Step))
 			}
-			return nil, errors.Join(ErrInterrupted, ctx.Err())
+			return nil, fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
 		default:
 			return nil, err
 		}
