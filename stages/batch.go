@@ -55,13 +55,21 @@ func (b Batch) X() (data []float32, rows, cols int) {
 	return xView(b.Rec)
 }
 
-// xView returns the zero-copy view of rec's x column, honouring slice offsets.
+// xView returns the zero-copy view of rec's x column, honouring slice offsets. It finds the column
+// by a loop over the fields rather than Schema.FieldIndices, which allocates: the training step calls
+// it once per micro-batch and allocates nothing.
 func xView(rec arrow.RecordBatch) (data []float32, rows, cols int) {
-	i := rec.Schema().FieldIndices("x")
-	if len(i) != 1 {
+	i := -1
+	for c := range int(rec.NumCols()) {
+		if rec.ColumnName(c) == "x" {
+			i = c
+			break
+		}
+	}
+	if i < 0 {
 		panic("stages: batch record has no x column")
 	}
-	fsl, ok := rec.Column(i[0]).(*array.FixedSizeList)
+	fsl, ok := rec.Column(i).(*array.FixedSizeList)
 	if !ok {
 		panic("stages: batch column x is not a fixed-size list")
 	}

@@ -121,7 +121,7 @@ func (s optimizerSink) Consume(ctx context.Context, sg StepGrad) error {
 	}
 	// The step is applied: advance the state before anything that can fail on cancellation.
 	st.Step = step
-	st.Pos = nextPosition(sg)
+	st.Pos = sg.Next
 	st.epochLoss += sg.Loss
 	st.epochCorrect += int64(sg.Correct)
 	st.epochRows += int64(sg.Rows)
@@ -132,7 +132,7 @@ func (s optimizerSink) Consume(ctx context.Context, sg StepGrad) error {
 	info.Total = t.totalSteps()
 	t.onStep(info)
 
-	epochEnd := t.lastOfEpoch(sg)
+	epochEnd := sg.Last
 	evalNow := epochEnd && t.cfg.EvalEvery == 0 || t.cfg.EvalEvery > 0 && step%int64(t.cfg.EvalEvery) == 0
 	if epochEnd || evalNow {
 		if err := t.endOfPeriod(ctx, sg.Epoch, epochEnd, evalNow); err != nil {

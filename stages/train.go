@@ -297,12 +297,6 @@ func (t *Trainer) onStep(info StepInfo) {
 	}
 }
 
-// lastOfEpoch reports whether sg is the last step of its epoch.
-func (t *Trainer) lastOfEpoch(sg StepGrad) bool { return sg.Last }
-
-// nextPosition returns the data position after the step.
-func nextPosition(sg StepGrad) Position { return sg.Next }
-
 // newTrainer prepares everything but the pipeline: data set, features, model, optimizer, checkpoint.
 func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {

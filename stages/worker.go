@@ -42,34 +42,13 @@ func (m Micro) Release() {
 
 // X returns the micro-batch's inputs as a zero-copy row-major matrix.
 func (m Micro) X() ops.Matrix {
-	data, _, cols := xColumn(m.Rec)
+	data, _, cols := xView(m.Rec)
 	return ops.Matrix{Rows: m.Rows, Cols: cols, Stride: cols, Data: data[m.Offset*cols : (m.Offset+m.Rows)*cols]}
 }
 
 // Targets returns the micro-batch's targets for the loss: class indices (int32 y) or values (float32 y).
 func (m Micro) Targets() ops.Targets {
 	return targetsOf(m.Rec, m.Offset, m.Rows)
-}
-
-// xColumn returns the zero-copy view of a featurized record's x column. Unlike xView it does not
-// look the column up through Schema.FieldIndices (which allocates): x is found by a loop over the
-// fields, so the hot path allocates nothing.
-func xColumn(rec arrow.RecordBatch) (data []float32, rows, cols int) {
-	for i := range int(rec.NumCols()) {
-		if rec.ColumnName(i) != "x" {
-			continue
-		}
-		col, ok := rec.Column(i).(*array.FixedSizeList)
-		if !ok {
-			break
-		}
-		cols = int(col.DataType().(*arrow.FixedSizeListType).Len())
-		vals := col.ListValues().(*array.Float32).Float32Values()
-		off := col.Offset() * cols
-		rows = col.Len()
-		return vals[off : off+rows*cols], rows, cols
-	}
-	panic("stages: featurized record has no x column of FixedSizeList<float32>")
 }
 
 // targetsOf returns rows [off, off+n) of the record's "y" column as loss targets (empty without y).
