@@ -28,6 +28,12 @@ type ShufflerConfig struct {
 	// Resume, when not nil, is the state the first epoch continues from (its
 	// epoch must be the first one the shuffler sees).
 	Resume *Resume
+	// Pinned says the input records stay alive elsewhere for the whole run (the
+	// reader's shard cache holds them): compacting would copy rows without freeing
+	// anything, so a pinned shuffler never compacts, and MemoryBudget does not apply
+	// (the cache was admitted under the budget). Its buffer then costs references
+	// only.
+	Pinned bool
 	// Quality, when not nil, receives the peak bytes and rows the buffer retains.
 	Quality *Quality
 	// Logger; nil = zap.NewNop().
@@ -69,6 +75,7 @@ type Shuffler struct {
 	mem     memory.Allocator
 	rows    int
 	budget  int64
+	pinned  bool
 	quality *Quality
 	log     *zap.Logger
 
@@ -104,7 +111,7 @@ func NewShuffler(plan *Plan, cfg ShufflerConfig) *Shuffler {
 		cfg.Logger = zap.NewNop()
 	}
 	return &Shuffler{plan: plan, mem: cfg.Mem, rows: cfg.Rows, budget: cfg.MemoryBudget, quality: cfg.Quality,
-		log: cfg.Logger, resume: cfg.Resume, epoch: -1}
+		log: cfg.Logger, resume: cfg.Resume, epoch: -1, pinned: cfg.Pinned}
 }
 
 // Process takes in one chunk; see Shuffler.
@@ -320,6 +327,9 @@ func (s *Shuffler) drop(h *held) {
 // releases those, until the excess is at most half the slack. Over MemoryBudget it
 // compacts every record with dead rows. See Shuffler for the bounds this gives.
 func (s *Shuffler) compact(ctx context.Context) error {
+	if s.pinned {
+		return nil
+	}
 	live := int64(len(s.buf.slots) + len(s.pending))
 	slack := max(int64(s.plan.buffer)/2, int64(s.rows), int64(s.maxRec))
 	overBudget := s.budget > 0 && s.retBytes > s.budget

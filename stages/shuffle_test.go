@@ -163,20 +163,25 @@ func TestShufflerFollowsPlan(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 			defer mem.AssertSize(t, 0)
 			p := mustPlan(t, 11, tc.mode, tc.buffer, shards)
-			// Two different record cuttings must give the same order.
-			for cut := range uint64(2) {
+			// Two different record cuttings must give the same order, and so must a
+			// pinned shuffler (inputs held by a shard cache), which never copies.
+			for cut := range uint64(4) {
+				pinned := cut >= 2
 				var chunks []Chunk
-				rng := rand.New(rand.NewPCG(cut, 99))
+				rng := rand.New(rand.NewPCG(cut%2, 99))
 				for e := range 3 {
 					chunks = append(chunks, fakeRead(mem, p, p.EpochTasks(e), rng, tc.maxRec)...)
 				}
-				s := NewShuffler(p, ShufflerConfig{Mem: mem, Rows: tc.rows, Logger: zaptest.NewLogger(t)})
+				s := NewShuffler(p, ShufflerConfig{Mem: mem, Rows: tc.rows, Pinned: pinned, Logger: zaptest.NewLogger(t)})
 				got := runShuffler(t, s, chunks)
 				s.Close()
 				for e := range 3 {
 					if want := p.Order(e); !slices.Equal(got[e], want) {
-						t.Fatalf("cut %d epoch %d: shuffler order differs from the plan\n got %v\nwant %v", cut, e, got[e], want)
+						t.Fatalf("cut %d (pinned %v) epoch %d: shuffler order differs from the plan\n got %v\nwant %v", cut, pinned, e, got[e], want)
 					}
+				}
+				if pinned && s.copied != 0 {
+					t.Errorf("pinned shuffler copied %d rows in compactions, want 0", s.copied)
 				}
 			}
 		})
