@@ -310,7 +310,7 @@ func (c *csvFile) read(ctx context.Context, rc *readCall, index int, fields []in
 		}
 		rec := r.RecordBatch()
 		rec.Retain()
-		if err := sinkSelected(rec, fields, sink); err != nil {
+		if err := sinkSelected(rec, fields, nil, sink); err != nil {
 			return err
 		}
 	}

@@ -27,8 +27,10 @@
 // record was not taken and ReadShard releases it. Records are allocated with Options.Mem; after each
 // ReadShard call (success, error, cancellation or recovered panic) every buffer the decoder allocated and
 // did not hand out is freed, including those arrow-go itself leaks on some error paths and in its delta
-// decoders, so a memory.CheckedAllocator reports zero once the receiver has released its records. A
-// Dataset holds no open file between calls; Close only marks it closed.
+// decoders, so a memory.CheckedAllocator reports zero once the receiver has released its records. (For
+// that, the records of an IPC stream carry their own copy of its dictionaries, made once per ReadShard
+// call: arrow-go's reader keeps its dictionaries for the whole stream and, failing on a later message, can
+// leave them referenced for ever.) A Dataset holds no open file between calls; Close only marks it closed.
 //
 // # Concurrency
 //

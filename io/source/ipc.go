@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // metadataV5 is the newest IPC metadata version (Schema.fbs MetadataVersion V5); later versions are
@@ -250,12 +251,13 @@ func (ipcFile) read(ctx context.Context, rc *readCall, index int, fields []int, 
 	if err != nil {
 		return trimArrowPrefix(err)
 	}
-	return sinkSelected(rec, fields, sink)
+	return sinkSelected(rec, fields, nil, sink)
 }
 
 // sinkSelected validates rec, keeps its columns fields (in that order) and passes the result to sink. It
-// takes ownership of rec.
-func sinkSelected(rec arrow.RecordBatch, fields []int, sink func(arrow.RecordBatch) error) error {
+// takes ownership of rec. With dicts not nil, the columns passed on hold dicts' copies of their
+// dictionaries instead of rec's.
+func sinkSelected(rec arrow.RecordBatch, fields []int, dicts *dictCopies, sink func(arrow.RecordBatch) error) error {
 	defer rec.Release()
 	sc := rec.Schema()
 	if sc.NumFields() != int(rec.NumCols()) {
@@ -276,8 +278,137 @@ func sinkSelected(rec arrow.RecordBatch, fields []int, sink func(arrow.RecordBat
 		}
 		cols[i], fs[i] = c, sc.Field(f)
 	}
+	if dicts != nil {
+		for i, c := range cols {
+			cols[i] = dicts.own(c)
+		}
+	}
 	out := array.NewRecordBatch(arrow.NewSchema(fs, nil), cols, rec.NumRows())
+	if dicts != nil {
+		for _, c := range cols {
+			c.Release() // out holds its own references
+		}
+	}
 	return sink(out)
+}
+
+// dictCopies gives the records read from one IPC stream their own copies of the stream's dictionaries.
+//
+// arrow-go's stream reader keeps the dictionaries in its memo for the whole stream, and each record it
+// decodes refers to them. When it then fails on a later message by a recovered panic (a dictionary
+// column whose indices buffer is too short for its length panics in array.MakeFromData after the
+// half-built array has retained the column's data, and with it the memo's dictionary), objects it drops
+// without releasing keep a reference to the dictionary, so the message body it lies in is never freed.
+// ReadShard frees what a failed decoder leaves behind (budget.reclaim), but not an allocation that a
+// delivered record shares: records that hold copies share nothing with the reader beyond their own
+// message's body, which a failed later message does not touch.
+//
+// The zero value is not usable; use newDictCopies. Not safe for concurrent use (one per read). Cost: one
+// copy of each dictionary (each replacement or delta counts as a new one) per ReadShard call, whatever
+// the number of records that use it.
+type dictCopies struct {
+	mem    memory.Allocator
+	copies map[arrow.ArrayData]arrow.ArrayData // the reader's dictionary -> our copy (one reference)
+}
+
+func newDictCopies(mem memory.Allocator) *dictCopies {
+	return &dictCopies{mem: mem, copies: make(map[arrow.ArrayData]arrow.ArrayData)}
+}
+
+// release drops the copies' references; the records that use them keep theirs.
+func (c *dictCopies) release() {
+	for k, d := range c.copies {
+		d.Release()
+		delete(c.copies, k)
+	}
+}
+
+// own returns a new reference to a: a itself (retained) if it holds no dictionary, else an array of the
+// same buffers and children whose dictionaries, at every level, are copies.
+func (c *dictCopies) own(a arrow.Array) arrow.Array {
+	if !hasDict(a.Data()) {
+		a.Retain()
+		return a
+	}
+	d := c.ownData(a.Data())
+	defer d.Release()
+	return array.MakeFromData(d)
+}
+
+func hasDict(d arrow.ArrayData) bool {
+	if dictOf(d) != nil {
+		return true
+	}
+	for _, ch := range d.Children() {
+		if ch != nil && hasDict(ch) {
+			return true
+		}
+	}
+	return false
+}
+
+// dictOf returns the dictionary of d, or nil (arrow-go's Data returns its nil *Data in a non-nil
+// interface).
+func dictOf(d arrow.ArrayData) arrow.ArrayData {
+	dict := d.Dictionary()
+	if p, ok := dict.(*array.Data); ok && p == nil {
+		return nil
+	}
+	return dict
+}
+
+// ownData returns d (retained) if it holds no dictionary, else a new Data over d's buffers whose
+// children and dictionary are owned.
+func (c *dictCopies) ownData(d arrow.ArrayData) arrow.ArrayData {
+	if !hasDict(d) {
+		d.Retain()
+		return d
+	}
+	children := make([]arrow.ArrayData, len(d.Children()))
+	for i, ch := range d.Children() {
+		if ch != nil {
+			children[i] = c.ownData(ch)
+		}
+	}
+	out := array.NewData(d.DataType(), d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
+	releaseAll(children) // out holds its own references
+	if dict := dictOf(d); dict != nil {
+		cp, ok := c.copies[dict]
+		if !ok {
+			cp = c.copyData(dict)
+			c.copies[dict] = cp
+		}
+		out.SetDictionary(cp)
+	}
+	return out
+}
+
+// copyData returns a deep copy of d: its buffers, children and dictionary copied byte for byte into new
+// allocations of c.mem (a byte copy keeps every offset valid, whatever the layout).
+func (c *dictCopies) copyData(d arrow.ArrayData) arrow.ArrayData {
+	bufs := make([]*memory.Buffer, len(d.Buffers()))
+	for i, b := range d.Buffers() {
+		if b != nil {
+			bufs[i] = memory.NewResizableBuffer(c.mem)
+			bufs[i].Resize(b.Len())
+			copy(bufs[i].Bytes(), b.Bytes())
+		}
+	}
+	children := make([]arrow.ArrayData, len(d.Children()))
+	for i, ch := range d.Children() {
+		if ch != nil {
+			children[i] = c.copyData(ch)
+		}
+	}
+	out := array.NewData(d.DataType(), d.Len(), bufs, children, d.NullN(), d.Offset())
+	memory.ReleaseBuffers(bufs) // out holds its own references
+	releaseAll(children)
+	if dict := dictOf(d); dict != nil {
+		cp := c.copyData(dict)
+		out.SetDictionary(cp)
+		cp.Release()
+	}
+	return out
 }
 
 // ipcStream reads an Arrow IPC stream: the whole file is one shard.
@@ -418,13 +549,15 @@ func (ipcStream) read(ctx context.Context, rc *readCall, index int, fields []int
 		return trimArrowPrefix(err)
 	}
 	defer r.Release()
+	dicts := newDictCopies(rc.mem)
+	defer dicts.release()
 	for r.Next() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		rec := r.RecordBatch()
 		rec.Retain()
-		if err := sinkSelected(rec, fields, sink); err != nil {
+		if err := sinkSelected(rec, fields, dicts, sink); err != nil {
 			return err
 		}
 	}
@@ -441,4 +574,13 @@ func trimArrowPrefix(err error) error {
 		s = strings.ReplaceAll(s, p, "")
 	}
 	return fmt.Errorf("%s", s)
+}
+
+// releaseAll releases the non-nil elements of ds.
+func releaseAll(ds []arrow.ArrayData) {
+	for _, d := range ds {
+		if d != nil {
+			d.Release()
+		}
+	}
 }

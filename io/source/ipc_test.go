@@ -1,0 +1,238 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+var tagType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+
+var tags = []string{"red", "green", "blue"}
+
+// dictStreamRecord builds a record of sc (an int64 column "id" then one column holding a dictionary of
+// tags, at the top level or inside a struct) with rows [first, first+n). With same, every record has the
+// dictionary of all the tags; else each has the tags it uses in the order of their first use.
+func dictStreamRecord(t *testing.T, sc *arrow.Schema, first, n int, same bool) arrow.RecordBatch {
+	t.Helper()
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	db := b.Field(1)
+	sb, nested := db.(*array.StructBuilder)
+	if nested {
+		db = sb.FieldBuilder(0)
+	}
+	if same {
+		dict := array.NewStringBuilder(memory.DefaultAllocator)
+		dict.AppendValues(tags, nil)
+		dv := dict.NewStringArray()
+		dict.Release()
+		err := db.(*array.BinaryDictionaryBuilder).InsertStringDictValues(dv)
+		dv.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := first; i < first+n; i++ {
+		b.Field(0).(*array.Int64Builder).Append(int64(i))
+		if nested {
+			sb.Append(true)
+		}
+		if err := db.(*array.BinaryDictionaryBuilder).AppendString(tags[i%3]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+// writeDictStream writes batches of rows rows each (dictStreamRecord) as an IPC stream and returns its
+// bytes and the offset of each record batch message.
+func writeDictStream(t *testing.T, sc *arrow.Schema, batches, rows int, same bool) (data []byte, msgs []int64) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := ipc.NewWriter(&buf, ipc.WithSchema(sc))
+	for i := range batches {
+		rec := dictStreamRecord(t, sc, i*rows, rows, same)
+		err := w.Write(rec)
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data = buf.Bytes()
+	pos := int64(0)
+	for i := 0; ; i++ {
+		m, _, next, err := readStreamMessage(bytes.NewReader(data), i, pos, int64(len(data)), 1<<30)
+		if err != nil {
+			break
+		}
+		if m.kind == msgRecordBatch {
+			msgs = append(msgs, pos)
+		}
+		pos = next
+	}
+	if len(msgs) != batches {
+		t.Fatalf("found %d record batch messages, wrote %d", len(msgs), batches)
+	}
+	return data, msgs
+}
+
+// setBufferLength overwrites the length of buffer buf of the record batch message at pos.
+func setBufferLength(t *testing.T, data []byte, pos int64, buf int, length int64) {
+	t.Helper()
+	raw := data[pos:]
+	fb, prefix, err := messageFlatbuf(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := fbRoot(fb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, ok, err := root.table(2)
+	if err != nil || !ok {
+		t.Fatalf("no record batch header: %v", err)
+	}
+	start, n, err := rb.structVector(2, 16) // buffers: [Buffer] (offset, length)
+	if err != nil || buf >= n {
+		t.Fatalf("buffer %d of %d: %v", buf, n, err)
+	}
+	binary.LittleEndian.PutUint64(raw[prefix+start+16*buf+8:], uint64(length))
+}
+
+// TestStreamDictionaryLeftBehind reads IPC streams whose last record batch has a dictionary column
+// with an empty indices buffer: arrow-go's reader panics there (recovered) after the half-built column
+// has retained the dictionary its memo shares with the records delivered before. The
+// read must deliver the good batches, fail with one line naming the file, and leave nothing allocated
+// once the receiver, who keeps the records past ReadShard, releases them.
+func TestStreamDictionaryLeftBehind(t *testing.T) {
+	top := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "tag", Type: tagType, Nullable: true}}, nil)
+	nested := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "tag", Type: tagType, Nullable: true}), Nullable: true}}, nil)
+	for _, tc := range []struct {
+		name string
+		sc   *arrow.Schema
+		buf  int // the indices buffer of the dictionary column (buffers in pre-order: validity, values)
+	}{
+		{"top-level dictionary", top, 3},
+		{"dictionary in a struct", nested, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const batches, rows = 3, 5
+			data, msgs := writeDictStream(t, tc.sc, batches, rows, true)
+			setBufferLength(t, data, msgs[batches-1], tc.buf, 0)
+			path := filepath.Join(t.TempDir(), "d.arrows")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			d, err := Open([]string{path}, Options{Mem: mem})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []arrow.RecordBatch
+			err = d.ReadShard(context.Background(), 0, nil, func(rec arrow.RecordBatch) error {
+				kept = append(kept, rec)
+				return nil
+			})
+			if err == nil {
+				t.Error("ReadShard succeeded on a corrupt last batch")
+			} else if msg := err.Error(); !strings.HasPrefix(msg, path) || strings.ContainsAny(msg, "\n\r") {
+				t.Errorf("error is not one line naming the file: %q", msg)
+			}
+			if len(kept) != batches-1 {
+				t.Errorf("delivered %d records before the corrupt batch, want %d", len(kept), batches-1)
+			}
+			for i, rec := range kept { // the records are intact after ReadShard returned
+				col := rec.Column(1)
+				if s, ok := col.(*array.Struct); ok {
+					col = s.Field(0)
+				}
+				dict := col.(*array.Dictionary)
+				for r := range int(rec.NumRows()) {
+					if got, want := dict.Dictionary().ValueStr(dict.GetValueIndex(r)), tags[(i*rows+r)%3]; got != want {
+						t.Errorf("record %d row %d: tag %q, want %q", i, r, got, want)
+					}
+				}
+				rec.Release()
+			}
+		})
+	}
+}
+
+// TestStreamDictionaryCopies checks that the records of a stream carry dictionaries equal to arrow-go's
+// (TestStreamDictionaryLeftBehind shows they are copies): one copy per dictionary shared by the records that use it (one for the whole read when
+// the stream never replaces it, one per record when every record replaces it), freed with the last record.
+func TestStreamDictionaryCopies(t *testing.T) {
+	sc := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "tag", Type: tagType, Nullable: true}}, nil)
+	const batches = 3
+	for _, tc := range []struct {
+		name   string
+		same   bool // every record has the same dictionary
+		copies int  // distinct dictionaries among the records read
+	}{
+		{"one dictionary", true, 1},
+		{"replaced by every record", false, batches},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			data, _ := writeDictStream(t, sc, batches, 4, tc.same)
+			path := filepath.Join(t.TempDir(), "d.arrows")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			d, err := Open([]string{path}, Options{Mem: mem})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []arrow.RecordBatch
+			defer func() {
+				for _, rec := range kept {
+					rec.Release()
+				}
+			}()
+			err = d.ReadShard(context.Background(), 0, []int{1}, func(rec arrow.RecordBatch) error {
+				kept = append(kept, rec)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(kept) != batches {
+				t.Fatalf("%d records, want %d", len(kept), batches)
+			}
+			distinct := map[arrow.ArrayData]bool{}
+			for _, rec := range kept {
+				distinct[rec.Column(0).Data().Dictionary()] = true
+			}
+			if len(distinct) != tc.copies {
+				t.Errorf("%d distinct dictionaries in %d records, want %d", len(distinct), batches, tc.copies)
+			}
+			ref, err := ipc.NewReader(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ref.Release()
+			for i := 0; ref.Next(); i++ {
+				want, got := ref.RecordBatch().Column(1), kept[i].Column(0)
+				if !array.Equal(want, got) {
+					t.Errorf("record %d: got %v, want %v", i, got, want)
+				}
+			}
+		})
+	}
+}
