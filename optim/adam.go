@@ -94,7 +94,13 @@ func (o *Adam) Momentum() float64 { return o.beta1 }
 func (o *Adam) SetMomentum(m float64) { o.beta1 = m }
 
 // Step applies one Adam update to params in place.
-func (o *Adam) Step(params, grads []float32) {
+func (o *Adam) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *Adam) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *Adam) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	h := adamHyperFor(o.lr, o.beta1, o.cfg.Beta2, o.cfg.Eps, o.t)
@@ -103,14 +109,15 @@ func (o *Adam) Step(params, grads []float32) {
 	} else {
 		h.wd = float32(o.cfg.WeightDecay)
 	}
+	op := vecOp{kind: opAdam, check: check, p: params, g: grads, s1: o.m, s2: o.v, h: h}
 	if o.cfg.AMSGrad {
-		adamAMSGradKernel(params, grads, o.m, o.v, o.vmax, h)
-	} else {
-		adamKernel(params, grads, o.m, o.v, h)
+		op.kind, op.s3 = opAdamAMSGrad, o.vmax
 	}
+	return op.run(o.n)
 }
 
 // adamHyper holds Adam's per-step constants, hoisted out of the kernels.
+// The assembly kernels read its fields by offset (TestAdamHyperLayout).
 type adamHyper struct {
 	b1, b11, b2, b21 float32 // β1, 1-β1, β2, 1-β2
 	ss               float32 // lr/(1-β1^t)

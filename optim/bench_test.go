@@ -19,12 +19,14 @@ func axpyRef(p, g []float32, a float32) {
 }
 
 // refLoop runs f under b.Loop and, after each call with the timer stopped,
-// axpyRef over n elements, so that both see the same machine load (the
-// machine is shared). It reports ns/param and the ratio of f's time to the
-// reference's as x-vs-ref, and returns f's ns per call.
-func refLoop(b *testing.B, n int, f func()) float64 {
+// axpyRef over n elements and, if goRef is not nil, goRef (the same work
+// with the pure-Go kernels on one goroutine), so that all see the same
+// machine load (the machine is shared). It reports ns/param, the ratio of
+// f's time to the axpy reference's as x-vs-ref and to goRef's as x-vs-go
+// (below 1: faster than the pure-Go loop), and returns f's ns per call.
+func refLoop(b *testing.B, n int, f, goRef func()) float64 {
 	rp, rg := randVec(7, n, 1), randVec(8, n, 1e-6)
-	var ref time.Duration
+	var ref, gor time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -32,22 +34,58 @@ func refLoop(b *testing.B, n int, f func()) float64 {
 		b.StopTimer()
 		t0 := time.Now()
 		axpyRef(rp, rg, 1e-3)
-		ref += time.Since(t0)
+		t1 := time.Now()
+		ref += t1.Sub(t0)
+		if goRef != nil {
+			pureGo(goRef)
+			gor += time.Since(t1)
+		}
 		b.StartTimer()
 	}
 	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	b.ReportMetric(ns/float64(n), "ns/param")
 	b.ReportMetric(ns/(float64(ref.Nanoseconds())/float64(b.N)), "x-vs-ref")
+	if goRef != nil {
+		b.ReportMetric(ns/(float64(gor.Nanoseconds())/float64(b.N)), "x-vs-go")
+	}
 	return ns
+}
+
+// pureGo runs f with the pure-Go kernels on the calling goroutine.
+func pureGo(f func()) {
+	asm, threads := useAsm, Threads()
+	useAsm = false
+	SetThreads(1)
+	f()
+	useAsm = asm
+	SetThreads(threads)
+}
+
+// benchThreads are the SetThreads values the benchmarks compare.
+var benchThreads = []int{1, 2}
+
+// runThreads runs bench as sub-benchmarks threads=1 and threads=2.
+func runThreads(b *testing.B, bench func(b *testing.B)) {
+	defer SetThreads(Threads())
+	for _, t := range benchThreads {
+		b.Run(fmt.Sprintf("threads=%d", t), func(b *testing.B) {
+			SetThreads(t)
+			bench(b)
+		})
+	}
 }
 
 // benchStep measures Step of o over n parameters. It reports GB/s of the
 // vectors the step streams (params read and written, grads read, each state
-// vector read and written), ns/param, and the ratio of its time to
-// axpyRef's over the same n (x-vs-ref).
-func benchStep(b *testing.B, o Optimizer, n int) {
+// vector read and written), ns/param, the ratio of its time to axpyRef's
+// over the same n (x-vs-ref), and to the time of the same rule's Step with
+// the pure-Go kernels on one goroutine (x-vs-go; ref is a second optimizer
+// of the rule, with its own parameters).
+func benchStep(b *testing.B, o, ref Optimizer, n int) {
 	p, g := randVec(1, n, 1), randVec(2, n, 0.1)
+	rp := randVec(1, n, 1)
 	o.Step(p, g)
+	ref.Step(rp, g)
 	vecs := 0
 	for _, v := range o.State() {
 		if v.F32 != nil {
@@ -55,41 +93,51 @@ func benchStep(b *testing.B, o Optimizer, n int) {
 		}
 	}
 	bytes := float64(4 * n * (3 + 2*vecs))
-	ns := refLoop(b, n, func() { o.Step(p, g) })
+	ns := refLoop(b, n, func() { o.Step(p, g) }, func() { ref.Step(rp, g) })
 	b.ReportMetric(bytes/ns, "GB/s")
 }
 
 // BenchmarkStep measures one Step of every rule over the 235,146 parameters
-// of the MNIST MLP; x-vs-ref is the time relative to a bare p += a·g.
+// of the MNIST MLP, with SetThreads 1 and 2; x-vs-ref is the time relative
+// to a bare p += a·g, x-vs-go relative to the rule's pure-Go kernel on one
+// goroutine.
 func BenchmarkStep(b *testing.B) {
 	for _, rc := range ruleCases {
 		b.Run(fmt.Sprintf("%s/n=%d", rc.name, mlpParams), func(b *testing.B) {
-			benchStep(b, mustRule(b, rc, mlpParams), mlpParams)
+			runThreads(b, func(b *testing.B) {
+				benchStep(b, mustRule(b, rc, mlpParams), mustRule(b, rc, mlpParams), mlpParams)
+			})
 		})
 	}
 }
 
-// BenchmarkHelpers measures the per-step helpers over the same vector.
+// BenchmarkHelpers measures the per-step helpers over the same vector, with
+// SetThreads 1 and 2, against the pure-Go loops (x-vs-go).
 func BenchmarkHelpers(b *testing.B) {
 	g := randVec(3, mlpParams, 1)
-	run := func(name string, bytes int, f func()) {
+	run := func(name string, bytes int, f, goRef func()) {
 		b.Run(fmt.Sprintf("%s/n=%d", name, mlpParams), func(b *testing.B) {
-			ns := refLoop(b, mlpParams, f)
-			b.ReportMetric(float64(bytes)/ns, "GB/s")
+			runThreads(b, func(b *testing.B) {
+				ns := refLoop(b, mlpParams, f, goRef)
+				b.ReportMetric(float64(bytes)/ns, "GB/s")
+			})
 		})
 	}
-	run("AllFinite", 4*mlpParams, func() { AllFinite(g) })
-	run("naiveFinite", 4*mlpParams, func() { naiveAllFinite(g) })
-	run("GradNorm", 4*mlpParams, func() { GradNorm(g) })
+	allFinite := func() { AllFinite(g) }
+	run("AllFinite", 4*mlpParams, allFinite, allFinite)
+	run("naiveFinite", 4*mlpParams, func() { naiveAllFinite(g) }, nil)
+	dst, rdst, src := randVec(5, mlpParams, 1), randVec(5, mlpParams, 1), randVec(6, mlpParams, 1e-9)
+	run("AddFinite", 12*mlpParams, func() { AddFinite(dst, src) }, func() { AddFinite(rdst, src) })
+	run("GradNorm", 4*mlpParams, func() { GradNorm(g) }, nil)
 	big := randVec(4, mlpParams, 1)
 	run("ClipGradNormTwice", 24*mlpParams, func() { // two calls that both clip (norm pass + scaling pass each)
 		ClipGradNorm(big, 1e-3)
 		ClipGradNorm(big, 1e-6)
-	})
-	run("ClipGradValue", 8*mlpParams, func() { ClipGradValue(g, 0.5) })
+	}, nil)
+	run("ClipGradValue", 8*mlpParams, func() { ClipGradValue(g, 0.5) }, nil)
 	avg, _ := NewAverager(mlpParams, AveragerConfig{})
 	step := 0
-	run("Averager", 12*mlpParams, func() { step++; avg.Update(step, g) })
+	run("Averager", 12*mlpParams, func() { step++; avg.Update(step, g) }, nil)
 }
 
 // naiveAllFinite is the obvious branchy check, the reference for AllFinite.

@@ -51,8 +51,10 @@
 // Optimizers, Plateau and Averager are not safe for concurrent use: the
 // optimizer stage drives them from one goroutine. Schedules other than
 // Plateau are immutable values, safe for concurrent use. The free functions
-// (ClipGradNorm, AllFinite, ...) touch only their arguments. Nothing in this
-// package starts a goroutine.
+// (ClipGradNorm, AllFinite, AddFinite, ...) touch only their arguments.
+// SetThreads lets one kernel call split its vectors over goroutines; they
+// are started by the call and have returned when it returns, so nothing is
+// left running between calls.
 //
 // # Cost
 //

@@ -6,11 +6,16 @@ import (
 )
 
 // AllFinite reports whether every element of g is finite (no NaN, no ±Inf).
-// It is branch-free over the data: integer operations on the exponent bits
-// of two elements at a time, four independent accumulators, about 0.2 ns
-// per element (3.5x faster than comparing floats). It reads g once and does
-// not allocate: the divergence guard runs it on every reduced gradient.
-func AllFinite(g []float32) bool { return nonFiniteBits(g)&signBit == 0 }
+// It is branch-free over the data: integer operations on the exponent bits,
+// eight elements at a time with AVX2 (two at a time in the pure-Go
+// fallback, about 0.2 ns per element, 3.5x faster than comparing floats).
+// It reads g once, does not allocate and splits the work over the
+// goroutines SetThreads allows: the divergence guard runs it on every
+// reduced gradient.
+func AllFinite(g []float32) bool {
+	op := vecOp{kind: opAllFinite, p: g, g: g}
+	return op.run(len(g))
+}
 
 // FirstNonFinite returns the index of the first NaN or ±Inf in g, or -1.
 // It costs what AllFinite costs when g is finite.

@@ -36,6 +36,29 @@ type Optimizer interface {
 	LoadState(st []NamedVec) error
 }
 
+// FiniteStepper is implemented by the rules whose kernels can check the
+// updated parameters while they write them: SGD, Adam and AdamW (with or
+// without AMSGrad). StepFinite(params, grads) is Step(params, grads)
+// followed by AllFinite(params), bitwise the same update, in one pass over
+// the vectors instead of two. Like Step it never allocates and is not safe
+// for concurrent use. StepFinite (the function) uses it when the rule has
+// it.
+type FiniteStepper interface {
+	StepFinite(params, grads []float32) bool
+}
+
+// StepFinite applies one update of o to params and reports whether every
+// updated parameter is finite: o.StepFinite when o is a FiniteStepper,
+// otherwise o.Step followed by AllFinite(params). The divergence guard uses
+// it after every step.
+func StepFinite(o Optimizer, params, grads []float32) bool {
+	if f, ok := o.(FiniteStepper); ok {
+		return f.StepFinite(params, grads)
+	}
+	o.Step(params, grads)
+	return AllFinite(params)
+}
+
 // Momentumer is implemented by the rules whose momentum a schedule may cycle
 // (OneCycle): SGD and RMSprop (their momentum), and Adam, AdamW, NAdam, RAdam,
 // Adamax and Adam-HD (their beta1), as torch's OneCycleLR does.
@@ -46,25 +69,27 @@ type Momentumer interface {
 
 // Compile-time checks that every rule satisfies the interfaces.
 var (
-	_ Optimizer  = (*SGD)(nil)
-	_ Optimizer  = (*Adagrad)(nil)
-	_ Optimizer  = (*Adadelta)(nil)
-	_ Optimizer  = (*RMSprop)(nil)
-	_ Optimizer  = (*Adam)(nil)
-	_ Optimizer  = (*NAdam)(nil)
-	_ Optimizer  = (*RAdam)(nil)
-	_ Optimizer  = (*Adamax)(nil)
-	_ Optimizer  = (*Rprop)(nil)
-	_ Optimizer  = (*ASGD)(nil)
-	_ Optimizer  = (*SGDHD)(nil)
-	_ Optimizer  = (*AdamHD)(nil)
-	_ Momentumer = (*SGD)(nil)
-	_ Momentumer = (*RMSprop)(nil)
-	_ Momentumer = (*Adam)(nil)
-	_ Momentumer = (*NAdam)(nil)
-	_ Momentumer = (*RAdam)(nil)
-	_ Momentumer = (*Adamax)(nil)
-	_ Momentumer = (*AdamHD)(nil)
+	_ Optimizer     = (*SGD)(nil)
+	_ Optimizer     = (*Adagrad)(nil)
+	_ Optimizer     = (*Adadelta)(nil)
+	_ Optimizer     = (*RMSprop)(nil)
+	_ Optimizer     = (*Adam)(nil)
+	_ Optimizer     = (*NAdam)(nil)
+	_ Optimizer     = (*RAdam)(nil)
+	_ Optimizer     = (*Adamax)(nil)
+	_ Optimizer     = (*Rprop)(nil)
+	_ Optimizer     = (*ASGD)(nil)
+	_ Optimizer     = (*SGDHD)(nil)
+	_ Optimizer     = (*AdamHD)(nil)
+	_ FiniteStepper = (*SGD)(nil)
+	_ FiniteStepper = (*Adam)(nil)
+	_ Momentumer    = (*SGD)(nil)
+	_ Momentumer    = (*RMSprop)(nil)
+	_ Momentumer    = (*Adam)(nil)
+	_ Momentumer    = (*NAdam)(nil)
+	_ Momentumer    = (*RAdam)(nil)
+	_ Momentumer    = (*Adamax)(nil)
+	_ Momentumer    = (*AdamHD)(nil)
 )
 
 // ConfigError reports a hyper-parameter out of its valid range. Rule is the

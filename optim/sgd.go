@@ -85,13 +85,19 @@ func (o *SGD) SetMomentum(m float64) {
 }
 
 // Step applies one SGD update to params in place.
-func (o *SGD) Step(params, grads []float32) {
+func (o *SGD) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *SGD) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *SGD) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	lr, wd := float32(o.lr), float32(o.cfg.WeightDecay)
+	op := vecOp{kind: opSGDPlain, check: check, p: params, g: grads, k: [5]float32{lr, wd}}
 	if o.momentum == 0 {
-		sgdPlain(params, grads, lr, wd)
-		return
+		return op.run(o.n)
 	}
 	if o.buf == nil { // momentum set directly on a fresh optimizer
 		o.buf = make([]float32, o.n)
@@ -104,11 +110,13 @@ func (o *SGD) Step(params, grads []float32) {
 		mom, damp = 0, 1
 		o.hasBuf = true
 	}
+	op.s1 = o.buf
 	if o.cfg.Nesterov {
-		sgdNesterov(params, grads, o.buf, lr, wd, float32(o.momentum), mom, damp)
+		op.kind, op.k = opSGDNesterov, [5]float32{lr, wd, float32(o.momentum), mom, damp}
 	} else {
-		sgdMomentum(params, grads, o.buf, lr, wd, mom, damp)
+		op.kind, op.k = opSGDMomentum, [5]float32{lr, wd, mom, damp}
 	}
+	return op.run(o.n)
 }
 
 // sgdPlain is p -= lr·(g + wd·p).

@@ -1,0 +1,123 @@
+package optim
+
+// opKind names an element-wise kernel that vecOp can run over a range of
+// its vectors.
+type opKind uint8
+
+const (
+	opAllFinite   opKind = iota // p: is every element finite
+	opAddFinite                 // p += g
+	opSGDPlain                  // sgdPlain(p, g; lr, wd)
+	opSGDMomentum               // sgdMomentum(p, g, s1; lr, wd, mom, damp)
+	opSGDNesterov               // sgdNesterov(p, g, s1; lr, wd, mom, bmom, damp)
+	opAdam                      // adamKernel(p, g, s1, s2; h)
+	opAdamAMSGrad               // adamAMSGradKernel(p, g, s1, s2, s3; h)
+)
+
+// vecOp is one call of an element-wise kernel over whole vectors: the
+// vectors, the scalars, and whether the caller wants to know if the vector
+// the kernel writes (p) is finite afterwards. Every element's result
+// depends only on the same element of the inputs, so any split of [0, n)
+// into ranges gives the same bits; do and run split it.
+type vecOp struct {
+	kind       opKind
+	check      bool      // report whether p is finite after the update
+	p, g       []float32 // the updated vector (params, or dst) and the read-only one (grads, or src)
+	s1, s2, s3 []float32 // per-parameter state, in the order the kernel takes it
+	k          [5]float32
+	h          adamHyper
+}
+
+// do runs the kernel over [lo, hi) one chunk at a time, so that the
+// pure-Go path's finiteness check re-reads a chunk still in cache, and
+// returns whether p[lo:hi] is finite (true when check is off, except for
+// opAllFinite and opAddFinite, which always check).
+func (op *vecOp) do(lo, hi int) bool {
+	ok := true
+	for lo < hi {
+		e := min(hi, lo+chunkLen)
+		if !op.chunk(lo, e) {
+			ok = false
+		}
+		lo = e
+	}
+	return ok
+}
+
+// chunk runs the kernel over [lo, hi), with the assembly kernel when the
+// CPU has one. Slicing every vector to [lo:hi] bounds-checks what the
+// assembly touches.
+func (op *vecOp) chunk(lo, hi int) bool {
+	p, g := op.p[lo:hi], op.g[lo:hi]
+	k := &op.k
+	if useAsm {
+		switch op.kind {
+		case opAllFinite:
+			return allFiniteAsm(p)
+		case opAddFinite:
+			return addFiniteAsm(p, g)
+		case opSGDPlain:
+			return sgdPlainAsm(p, g, k[0], k[1])
+		case opSGDMomentum:
+			return sgdMomentumAsm(p, g, op.s1[lo:hi], k[0], k[1], k[2], k[3])
+		case opSGDNesterov:
+			return sgdNesterovAsm(p, g, op.s1[lo:hi], k[0], k[1], k[2], k[3], k[4])
+		case opAdam:
+			return adamAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], &op.h)
+		case opAdamAMSGrad:
+			return adamAMSGradAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], &op.h)
+		}
+		panic("optim: unknown kernel")
+	}
+	switch op.kind {
+	case opAllFinite:
+		return nonFiniteBits(p)&signBit == 0
+	case opAddFinite:
+		return addFiniteGo(p, g)
+	case opSGDPlain:
+		sgdPlain(p, g, k[0], k[1])
+	case opSGDMomentum:
+		sgdMomentum(p, g, op.s1[lo:hi], k[0], k[1], k[2], k[3])
+	case opSGDNesterov:
+		sgdNesterov(p, g, op.s1[lo:hi], k[0], k[1], k[2], k[3], k[4])
+	case opAdam:
+		adamKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], op.h)
+	case opAdamAMSGrad:
+		adamAMSGradKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], op.h)
+	default:
+		panic("optim: unknown kernel")
+	}
+	return !op.check || nonFiniteBits(p)&signBit == 0
+}
+
+// addFiniteGo is the pure-Go AddFinite: dst += src, then the finiteness
+// check over dst.
+func addFiniteGo(dst, src []float32) bool {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
+	return nonFiniteBits(dst)&signBit == 0
+}
+
+// AddFinite adds src to dst element by element (dst[i] += src[i], the same
+// float32 addition as the Go statement) and reports whether every resulting
+// element of dst is finite. It is the reducer's sum of micro-batch
+// gradients fused with the divergence guard's AllFinite: one pass over the
+// two vectors instead of two.
+//
+// dst and src must have the same length (a programmer error otherwise: it
+// panics) and must not overlap unless they are the same slice. AddFinite
+// retains neither. It never allocates, is safe for concurrent use on
+// disjoint vectors, and splits the work over the goroutines SetThreads
+// allows; the result is bitwise the same for any thread count and with or
+// without the assembly kernels. With AVX2 it runs at memory speed: about
+// 25 µs for 235,146 elements on one core of the shared Zen 5 machine (the
+// pure-Go loop and AllFinite take about 100 µs).
+func AddFinite(dst, src []float32) bool {
+	if len(dst) != len(src) {
+		panic("optim: AddFinite: dst and src must have the same length")
+	}
+	op := vecOp{kind: opAddFinite, check: true, p: dst, g: src}
+	return op.run(len(dst))
+}

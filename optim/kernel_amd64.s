@@ -1,0 +1,498 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// AVX2 kernels for the element-wise loops of sgd.go, adam.go and finite.go.
+//
+// Each kernel mirrors its pure-Go loop operation for operation: the same
+// VMULPS/VADDPS/VSUBPS/VDIVPS/VSQRTPS/VMINPS sequence as the MULSS/ADDSS/...
+// the gc compiler emits for the Go expression, without FMA (gc does not
+// fuse on GOAMD64=v1), and with the same first operand of every
+// commutative operation on two data values, since that operand's NaN is the
+// one an x86 operation propagates. The results are therefore bitwise those
+// of the Go loops, NaN payloads included.
+//
+// Layout: the main loop takes 8 elements per iteration; the 1-7 left over
+// are loaded and stored through VMASKMOVPS with the mask tailMask<>+32-4r,
+// which neither reads nor writes past the slices.
+//
+// Finiteness of a result x is checked as x - x, which is +0 (all bits
+// clear) for every finite x and NaN for ±Inf and NaN: the kernels OR it
+// into Y15 and return whether Y15 is zero.
+
+DATA tailMask<>+0(SB)/8, $-1
+DATA tailMask<>+8(SB)/8, $-1
+DATA tailMask<>+16(SB)/8, $-1
+DATA tailMask<>+24(SB)/8, $-1
+DATA tailMask<>+32(SB)/8, $0
+DATA tailMask<>+40(SB)/8, $0
+DATA tailMask<>+48(SB)/8, $0
+DATA tailMask<>+56(SB)/8, $0
+GLOBL tailMask<>(SB), RODATA|NOPTR, $64
+
+DATA expBits<>+0(SB)/4, $0x7f800000
+GLOBL expBits<>(SB), RODATA|NOPTR, $4
+DATA expLow<>+0(SB)/4, $0x00800000
+GLOBL expLow<>(SB), RODATA|NOPTR, $4
+DATA signBit<>+0(SB)/4, $0x80000000
+GLOBL signBit<>(SB), RODATA|NOPTR, $4
+
+// TAILMASK sets Y14 to the mask of the first r lanes (1 <= r <= 7); it
+// clobbers r and BX.
+#define TAILMASK(r) \
+	LEAQ    tailMask<>+32(SB), BX; \
+	SHLQ    $2, r;                 \
+	SUBQ    r, BX;                 \
+	VMOVDQU (BX), Y14
+
+// FINITE ORs x - x into the accumulator Y15, through the temporary t.
+#define FINITE(x, t) \
+	VSUBPS x, x, t; \
+	VORPS  t, Y15, Y15
+
+// FINITETAIL is FINITE for the masked tail: lanes past the slice do not count.
+#define FINITETAIL(x, t) \
+	VSUBPS x, x, t;    \
+	VANDPS Y14, t, t;  \
+	VORPS  t, Y15, Y15
+
+// RETFINITE stores whether Y15 is zero at ret and returns.
+#define RETFINITE(ret) \
+	VPTEST Y15, Y15; \
+	SETEQ  ret;      \
+	VZEROUPPER;      \
+	RET
+
+// func allFiniteAVX2(x *float32, n int) bool
+//
+// The integer test of nonFiniteBits: (bits & 0x7f800000) + 0x00800000 has
+// its sign bit set exactly when the exponent is all ones (±Inf, NaN).
+TEXT ·allFiniteAVX2(SB), NOSPLIT, $0-17
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), CX
+	VPBROADCASTD expBits<>(SB), Y12
+	VPBROADCASTD expLow<>(SB), Y13
+	VPXOR        Y0, Y0, Y0
+	VPXOR        Y1, Y1, Y1
+	VPXOR        Y2, Y2, Y2
+	VPXOR        Y3, Y3, Y3
+	XORQ         AX, AX
+	SUBQ         $32, CX
+	JLT          af8
+
+af32:
+	VPAND  (SI)(AX*4), Y12, Y4
+	VPAND  32(SI)(AX*4), Y12, Y5
+	VPAND  64(SI)(AX*4), Y12, Y6
+	VPAND  96(SI)(AX*4), Y12, Y7
+	VPADDD Y13, Y4, Y4
+	VPADDD Y13, Y5, Y5
+	VPADDD Y13, Y6, Y6
+	VPADDD Y13, Y7, Y7
+	VPOR   Y4, Y0, Y0
+	VPOR   Y5, Y1, Y1
+	VPOR   Y6, Y2, Y2
+	VPOR   Y7, Y3, Y3
+	ADDQ   $32, AX
+	CMPQ   AX, CX
+	JLE    af32
+
+af8:
+	ADDQ $24, CX // n-8
+	CMPQ AX, CX
+	JGT  aftail
+
+af8loop:
+	VPAND  (SI)(AX*4), Y12, Y4
+	VPADDD Y13, Y4, Y4
+	VPOR   Y4, Y0, Y0
+	ADDQ   $8, AX
+	CMPQ   AX, CX
+	JLE    af8loop
+
+aftail:
+	ADDQ       $8, CX
+	SUBQ       AX, CX
+	JEQ        afdone
+	TAILMASK(CX)
+	VMASKMOVPS (SI)(AX*4), Y14, Y4
+	VPAND      Y12, Y4, Y4
+	VPADDD     Y13, Y4, Y4
+	VPAND      Y14, Y4, Y4
+	VPOR       Y4, Y0, Y0
+
+afdone:
+	VPOR      Y1, Y0, Y0
+	VPOR      Y3, Y2, Y2
+	VPOR      Y2, Y0, Y0
+	VMOVMSKPS Y0, AX
+	TESTL     AX, AX
+	SETEQ     ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func addFiniteAVX2(dst, src *float32, n int) bool
+//
+// dst[i] += src[i]: ADDSS src, dst, dst the first operand.
+TEXT ·addFiniteAVX2(SB), NOSPLIT, $0-25
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  n+16(FP), CX
+	VPXOR Y15, Y15, Y15
+	XORQ  AX, AX
+	SUBQ  $16, CX
+	JLT   ad8
+
+ad16:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS 32(DI)(AX*4), Y1
+	VADDPS  (SI)(AX*4), Y0, Y0
+	VADDPS  32(SI)(AX*4), Y1, Y1
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	FINITE(Y0, Y2)
+	FINITE(Y1, Y3)
+	ADDQ    $16, AX
+	CMPQ    AX, CX
+	JLE     ad16
+
+ad8:
+	ADDQ $8, CX // n-8
+	CMPQ AX, CX
+	JGT  adtail
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS  (SI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y2)
+	ADDQ    $8, AX
+
+adtail:
+	ADDQ       $8, CX
+	SUBQ       AX, CX
+	JEQ        addone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VADDPS     Y1, Y0, Y0
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y2)
+
+addone:
+	RETFINITE(ret+24(FP))
+
+// SGDPLAIN: p -= lr*((p*wd) + g) on Y0 = p, Y1 = g; Y8 = lr, Y9 = wd.
+#define SGDPLAIN \
+	VMULPS Y9, Y0, Y3; \
+	VADDPS Y1, Y3, Y3; \
+	VMULPS Y8, Y3, Y3; \
+	VSUBPS Y3, Y0, Y0
+
+// func sgdPlainAVX2(p, grad *float32, n int, lr, wd float32) bool
+TEXT ·sgdPlainAVX2(SB), NOSPLIT, $0-33
+	MOVQ         p+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS lr+24(FP), Y8
+	VBROADCASTSS wd+28(FP), Y9
+	VPXOR        Y15, Y15, Y15
+	XORQ         AX, AX
+	SUBQ         $8, CX
+	JLT          sptail
+
+sploop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	SGDPLAIN
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y4)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLE     sploop
+
+sptail:
+	ADDQ       $8, CX
+	SUBQ       AX, CX
+	JEQ        spdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	SGDPLAIN
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y4)
+
+spdone:
+	RETFINITE(ret+32(FP))
+
+// SGDMOM on Y0 = p, Y1 = g, Y2 = b; Y8 = lr, Y9 = wd, Y10 = mom, Y11 = damp:
+//
+//	d = (p*wd) + g; b = (b*mom) + (d*damp); p -= b*lr
+#define SGDMOM \
+	VMULPS Y9, Y0, Y3;  \
+	VADDPS Y1, Y3, Y3;  \
+	VMULPS Y10, Y2, Y2; \
+	VMULPS Y11, Y3, Y3; \
+	VADDPS Y3, Y2, Y2;  \
+	VMULPS Y8, Y2, Y4;  \
+	VSUBPS Y4, Y0, Y0
+
+// func sgdMomentumAVX2(p, grad, b *float32, n int, lr, wd, mom, damp float32) bool
+TEXT ·sgdMomentumAVX2(SB), NOSPLIT, $0-49
+	MOVQ         p+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS lr+32(FP), Y8
+	VBROADCASTSS wd+36(FP), Y9
+	VBROADCASTSS mom+40(FP), Y10
+	VBROADCASTSS damp+44(FP), Y11
+	VPXOR        Y15, Y15, Y15
+	XORQ         AX, AX
+	SUBQ         $8, CX
+	JLT          smtail
+
+smloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	SGDMOM
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLE     smloop
+
+smtail:
+	ADDQ       $8, CX
+	SUBQ       AX, CX
+	JEQ        smdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	SGDMOM
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+smdone:
+	RETFINITE(ret+48(FP))
+
+// SGDNEST on Y0 = p, Y1 = g, Y2 = b; Y8 = lr, Y9 = wd, Y10 = mom,
+// Y11 = damp, Y12 = bmom:
+//
+//	d = (p*wd) + g; b = (b*bmom) + (damp*d); p -= ((b*mom) + d)*lr
+#define SGDNEST \
+	VMULPS Y9, Y0, Y3;  \
+	VADDPS Y1, Y3, Y3;  \
+	VMULPS Y12, Y2, Y2; \
+	VMULPS Y3, Y11, Y4; \
+	VADDPS Y4, Y2, Y2;  \
+	VMULPS Y10, Y2, Y4; \
+	VADDPS Y3, Y4, Y4;  \
+	VMULPS Y8, Y4, Y4;  \
+	VSUBPS Y4, Y0, Y0
+
+// func sgdNesterovAVX2(p, grad, b *float32, n int, lr, wd, mom, bmom, damp float32) bool
+TEXT ·sgdNesterovAVX2(SB), NOSPLIT, $0-57
+	MOVQ         p+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS lr+32(FP), Y8
+	VBROADCASTSS wd+36(FP), Y9
+	VBROADCASTSS mom+40(FP), Y10
+	VBROADCASTSS bmom+44(FP), Y12
+	VBROADCASTSS damp+48(FP), Y11
+	VPXOR        Y15, Y15, Y15
+	XORQ         AX, AX
+	SUBQ         $8, CX
+	JLT          sntail
+
+snloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	SGDNEST
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLE     snloop
+
+sntail:
+	ADDQ       $8, CX
+	SUBQ       AX, CX
+	JEQ        sndone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	SGDNEST
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+sndone:
+	RETFINITE(ret+56(FP))
+
+// ADAMCONSTS loads adamHyper at R10 (see adam.go; offsets checked by
+// TestAdamHyperLayout): Y6 = b1, Y7 = b11, Y8 = b2, Y9 = b21, Y10 = ss,
+// Y11 = ibc2, Y12 = eps, Y13 = wd. pmul (offset 32) is broadcast where used.
+#define ADAMCONSTS \
+	VBROADCASTSS 0(R10), Y6;  \
+	VBROADCASTSS 4(R10), Y7;  \
+	VBROADCASTSS 8(R10), Y8;  \
+	VBROADCASTSS 12(R10), Y9; \
+	VBROADCASTSS 16(R10), Y10; \
+	VBROADCASTSS 20(R10), Y11; \
+	VBROADCASTSS 24(R10), Y12; \
+	VBROADCASTSS 28(R10), Y13
+
+// ADAMMOMENTS on Y0 = p, Y1 = g, Y2 = m, Y3 = v leaves the new m in Y2 and
+// the new v in Y3 (and clobbers Y1, Y4):
+//
+//	d = (wd*p) + g; m = (b11*d) + (b1*m); v = ((d*d)*b21) + (b2*v)
+#define ADAMMOMENTS \
+	VMULPS Y0, Y13, Y4; \
+	VADDPS Y1, Y4, Y4;  \
+	VMULPS Y2, Y6, Y2;  \
+	VMULPS Y4, Y7, Y1;  \
+	VADDPS Y2, Y1, Y2;  \
+	VMULPS Y4, Y4, Y4;  \
+	VMULPS Y9, Y4, Y4;  \
+	VMULPS Y3, Y8, Y3;  \
+	VADDPS Y3, Y4, Y3
+
+// ADAMUPDATE with the second moment (v, or AMSGrad's max) in r and m in Y2:
+//
+//	p = (pmul*p) - ((m / (eps + ibc2*sqrt(r))) * ss)
+//
+// It clobbers Y1 and Y4.
+#define ADAMUPDATE(r) \
+	VSQRTPS      r, Y4;       \
+	VMULPS       Y4, Y11, Y4; \
+	VADDPS       Y4, Y12, Y4; \
+	VDIVPS       Y4, Y2, Y4;  \
+	VMULPS       Y10, Y4, Y4; \
+	VBROADCASTSS 32(R10), Y1; \
+	VMULPS       Y0, Y1, Y0;  \
+	VSUBPS       Y4, Y0, Y0
+
+// func adamAVX2(p, grad, m, v *float32, n int, h *adamHyper) bool
+TEXT ·adamAVX2(SB), NOSPLIT, $0-49
+	MOVQ  p+0(FP), DI
+	MOVQ  grad+8(FP), SI
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), R8
+	MOVQ  n+32(FP), CX
+	MOVQ  h+40(FP), R10
+	ADAMCONSTS
+	VPXOR Y15, Y15, Y15
+	XORQ  AX, AX
+	SUBQ  $8, CX
+	JLT   atail
+
+aloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y3
+	ADAMMOMENTS
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y3, (R8)(AX*4)
+	ADAMUPDATE(Y3)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLE     aloop
+
+atail:
+	ADDQ       $8, CX
+	SUBQ       AX, CX
+	JEQ        adone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y3
+	ADAMMOMENTS
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y3, Y14, (R8)(AX*4)
+	ADAMUPDATE(Y3)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+adone:
+	RETFINITE(ret+48(FP))
+
+// AMSMAX sets Y5 = max(Y5, Y3) as gc lowers max(vmax, v) (clobbers Y1, Y4):
+//
+//	x, y = -vmax, -v; t1 = MIN(x, y); t2 = MIN(t1, x); Y5 = -(t1 | t2)
+//
+// where MIN(a, b) is a < b ? a : b, b when either is NaN (MINPS).
+#define AMSMAX \
+	VBROADCASTSS signBit<>(SB), Y1; \
+	VXORPS       Y1, Y5, Y5;        \
+	VXORPS       Y1, Y3, Y4;        \
+	VMINPS       Y4, Y5, Y4;        \
+	VMINPS       Y5, Y4, Y5;        \
+	VORPS        Y4, Y5, Y5;        \
+	VXORPS       Y1, Y5, Y5
+
+// func adamAMSGradAVX2(p, grad, m, v, vmax *float32, n int, h *adamHyper) bool
+TEXT ·adamAMSGradAVX2(SB), NOSPLIT, $0-57
+	MOVQ  p+0(FP), DI
+	MOVQ  grad+8(FP), SI
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), R8
+	MOVQ  vmax+32(FP), R9
+	MOVQ  n+40(FP), CX
+	MOVQ  h+48(FP), R10
+	ADAMCONSTS
+	VPXOR Y15, Y15, Y15
+	XORQ  AX, AX
+	SUBQ  $8, CX
+	JLT   amtail
+
+amloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y3
+	ADAMMOMENTS
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y3, (R8)(AX*4)
+	VMOVUPS (R9)(AX*4), Y5
+	AMSMAX
+	VMOVUPS Y5, (R9)(AX*4)
+	ADAMUPDATE(Y5)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ    $8, AX
+	CMPQ    AX, CX
+	JLE     amloop
+
+amtail:
+	ADDQ       $8, CX
+	SUBQ       AX, CX
+	JEQ        amdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y3
+	ADAMMOMENTS
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y3, Y14, (R8)(AX*4)
+	VMASKMOVPS (R9)(AX*4), Y14, Y5
+	AMSMAX
+	VMASKMOVPS Y5, Y14, (R9)(AX*4)
+	ADAMUPDATE(Y5)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+amdone:
+	RETFINITE(ret+56(FP))
