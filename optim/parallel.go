@@ -9,10 +9,10 @@ const (
 	// chunkLen is the fixed unit in which the element-wise kernels are
 	// split over goroutines and in which the chunked reductions sum. It is
 	// part of the results of those reductions: do not change it.
-	chunkLen = 4096
+	chunkLen = 8192
 	// minThreadLen is the least number of elements a kernel call gives each
 	// goroutine: below it, starting one costs more than it saves.
-	minThreadLen = 4 * chunkLen
+	minThreadLen = 2 * chunkLen
 	// maxThreads bounds SetThreads.
 	maxThreads = 64
 )
@@ -26,12 +26,13 @@ func init() { threadCount.Store(1) }
 // Adam, AdamW, AMSGrad), AddFinite and AllFinite. n < 1 is taken as 1 (the
 // default: everything runs on the calling goroutine), n > 64 as 64.
 //
-// A call splits its vectors into fixed chunks of 4,096 elements, gives each
-// goroutine a contiguous run of chunks, and uses at most one goroutine per
-// 16,384 elements, so small vectors stay on the caller. The goroutines are
-// started by the call and have returned when it returns: nothing is left
-// running between calls. Starting them does not allocate. Results are
-// bitwise the same for every n, since every element is computed by the same
+// A call splits its vectors into fixed chunks of 8,192 elements, which the
+// goroutines claim one at a time (so a goroutine that starts late, or whose
+// core is busy, takes fewer), and uses at most one goroutine per 16,384
+// elements, so small vectors stay on the caller. The goroutines are started
+// by the call and have returned when it returns: nothing is left running
+// between calls. Starting them does not allocate. Results are bitwise the
+// same for every n, since every element is computed by the same
 // instructions whichever goroutine computes it. When two calls run at once
 // (two optimizers on different goroutines), one of them runs on its caller
 // alone.
@@ -43,21 +44,24 @@ func SetThreads(n int) { threadCount.Store(int32(min(max(n, 1), maxThreads))) }
 func Threads() int { return int(threadCount.Load()) }
 
 // runner is the reusable state of one split kernel call: the WaitGroup,
-// the operation, and one task per goroutine with its closure built once,
-// so that starting the goroutines does not allocate. One runner serves the
-// package; a call that finds it busy runs serially.
+// the operation, the next chunk to claim, and one task per goroutine with
+// its closure built once, so that starting the goroutines does not
+// allocate. One runner serves the package; a call that finds it busy runs
+// serially.
 type runner struct {
-	mu    sync.Mutex
-	wg    sync.WaitGroup
-	op    vecOp
-	tasks []*runTask
+	mu     sync.Mutex
+	wg     sync.WaitGroup
+	op     vecOp
+	n      int          // elements
+	chunks int64        // chunks of chunkLen in [0, n)
+	next   atomic.Int64 // the next chunk to claim
+	tasks  []*runTask
 }
 
 type runTask struct {
-	r      *runner
-	lo, hi int    // the elements this goroutine computes
-	ok     bool   // the kernel's result over [lo, hi)
-	fn     func() // run followed by r.wg.Done; built once
+	r  *runner
+	ok bool   // the kernel's result over the chunks this task claimed
+	fn func() // work followed by r.wg.Done; built once
 }
 
 var shared = runner{}
@@ -66,10 +70,26 @@ func (r *runner) grow(t int) {
 	for len(r.tasks) < t {
 		tk := &runTask{r: r}
 		tk.fn = func() {
-			tk.ok = tk.r.op.do(tk.lo, tk.hi)
+			tk.ok = tk.r.work()
 			tk.r.wg.Done()
 		}
 		r.tasks = append(r.tasks, tk)
+	}
+}
+
+// work claims chunks until none is left, runs the kernel over each, and
+// returns whether all of them reported finite.
+func (r *runner) work() bool {
+	ok := true
+	for {
+		c := r.next.Add(1) - 1
+		if c >= r.chunks {
+			return ok
+		}
+		lo := int(c) * chunkLen
+		if !r.op.do(lo, min(r.n, lo+chunkLen)) {
+			ok = false
+		}
 	}
 }
 
@@ -83,27 +103,23 @@ func threadsFor(n int) int {
 }
 
 // run runs op over [0, n) on up to threadsFor(n) goroutines and returns
-// whether every part reported finite (see vecOp.do).
+// whether every chunk reported finite (see vecOp.do).
 func (op *vecOp) run(n int) bool {
 	t := threadsFor(n)
 	if t <= 1 || !shared.mu.TryLock() {
 		return op.do(0, n)
 	}
 	r := &shared
-	r.op = *op
-	r.grow(t)
-	chunks := (n + chunkLen - 1) / chunkLen
-	for i, tk := range r.tasks[:t] {
-		tk.lo = min(n, i*chunks/t*chunkLen)
-		tk.hi = min(n, (i+1)*chunks/t*chunkLen)
-	}
+	r.op, r.n, r.chunks = *op, n, int64((n+chunkLen-1)/chunkLen)
+	r.next.Store(0)
+	r.grow(t - 1)
 	r.wg.Add(t - 1)
-	for _, tk := range r.tasks[1:t] {
+	for _, tk := range r.tasks[:t-1] {
 		go tk.fn()
 	}
-	ok := r.op.do(r.tasks[0].lo, r.tasks[0].hi)
+	ok := r.work()
 	r.wg.Wait()
-	for _, tk := range r.tasks[1:t] {
+	for _, tk := range r.tasks[:t-1] {
 		ok = ok && tk.ok
 	}
 	r.op = vecOp{} // drop the references to the caller's vectors
