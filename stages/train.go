@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/sgdpipe/sgdpipe/internal/bufpool"
 	"github.com/sgdpipe/sgdpipe/io/source"
 	"github.com/sgdpipe/sgdpipe/ops"
 	"github.com/sgdpipe/sgdpipe/optim"
@@ -88,6 +89,11 @@ func (c TrainConfig) withDefaults() TrainConfig {
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()
+	}
+	if c.Data.Mem == nil {
+		// Records of the data path and of validation are made and dropped every batch: a pool
+		// that reuses their buffers keeps the steady state free of garbage (and the heap flat).
+		c.Data.Mem = bufpool.New(0)
 	}
 	return c
 }

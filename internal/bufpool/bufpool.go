@@ -33,12 +33,12 @@ import (
 )
 
 const (
-	alignment = 64      // arrow's buffer alignment
-	minClass  = 12      // 4 KiB: smaller buffers are left to the Go allocator
-	maxClass  = 22      // 4 MiB: larger ones too (rare: whole-file reads; costly to keep)
+	alignment = 64 // arrow's buffer alignment
+	minClass  = 12 // 4 KiB: smaller buffers are left to the Go allocator
+	maxClass  = 22 // 4 MiB: larger ones too (a decoder's whole-batch buffers: costly to keep)
 	nClasses  = maxClass - minClass + 1
 	// DefaultMaxHeld is the default cap on the bytes the free lists may hold.
-	DefaultMaxHeld = 64 << 20
+	DefaultMaxHeld = 32 << 20
 )
 
 // Allocator is a memory.Allocator with free lists; see the package doc.
@@ -113,15 +113,16 @@ func fresh(size, capacity int) []byte {
 }
 
 // Reallocate resizes b to size bytes, in place when its capacity allows (the grown part
-// is then not zeroed, as with GoAllocator), else by a new buffer that b is copied into
-// (b is freed).
+// is then not zeroed, as with GoAllocator), else by a new buffer that b is copied into.
+// The outgrown buffer is left to the garbage collector rather than pooled: buffers
+// that grow by doubling (a decoder's level and value buffers) leave a trail of sizes
+// that nothing asks for again.
 func (a *Allocator) Reallocate(size int, b []byte) []byte {
 	if cap(b) >= size {
 		return b[:size]
 	}
 	nb := a.Allocate(size)
 	copy(nb, b)
-	a.Free(b)
 	return nb
 }
 
