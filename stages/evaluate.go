@@ -54,13 +54,21 @@ type EvalConfig struct {
 	Paths   []string
 	Readers int // concurrent shard readers (default 1)
 	Workers int // featurize+forward workers (default 2)
-	Batch   int // rows per forward pass (default 1024)
+	Batch   int // rows per forward pass (default 512)
 	Mem     memory.Allocator
 	Logger  *zap.Logger
 	// Filter keeps only the rows whose global row index passes (validation split); nil keeps all.
 	Filter func(row int64) bool
 	// Keep lists input columns copied to predictions (Predict only).
 	Keep []string
+	// CacheBytes lets an evaluator that runs more than once (validation after every epoch)
+	// keep the decoded records of its data from the first run to the next when their
+	// estimated size is at most CacheBytes; 0 = read the files every time.
+	CacheBytes int64
+
+	// leftOut lists parts of the data to leave out as unreadable (a validation split of
+	// a run with --skip-bad-shards sees the same smaller dataset as training).
+	leftOut []BadShard
 }
 
 func (c *EvalConfig) defaults() {
@@ -71,7 +79,7 @@ func (c *EvalConfig) defaults() {
 		c.Workers = 2
 	}
 	if c.Batch < 1 {
-		c.Batch = 1024
+		c.Batch = 512
 	}
 	if c.Mem == nil {
 		c.Mem = memory.DefaultAllocator
@@ -93,6 +101,7 @@ type evaluator struct {
 	predict bool
 	params  []float32 // parameters of the pass in progress
 	wsPool  freeList[*evalWorkspace]
+	cache   *shardCache // nil: read the files every run
 }
 
 type evalWorkspace struct {
@@ -103,7 +112,7 @@ type evalWorkspace struct {
 // newEvaluator opens the data and checks it against the model's feature spec.
 func newEvaluator(model *Model, cfg EvalConfig, predict bool) (*evaluator, error) {
 	cfg.defaults()
-	ds, err := source.Open(cfg.Paths, source.Options{Mem: cfg.Mem})
+	ds, err := openLeavingOut(cfg.Paths, cfg.Mem, cfg.leftOut)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +135,9 @@ func newEvaluator(model *Model, cfg EvalConfig, predict bool) (*evaluator, error
 		e.keep = append(e.keep, len(e.cols))
 		e.cols = append(e.cols, i)
 	}
+	if cfg.CacheBytes > 0 && estimateRowBytes(ds, e.cols)*ds.Rows <= cfg.CacheBytes {
+		e.cache = new(shardCache)
+	}
 	width := model.Net.OutDim()
 	e.wsPool.make = func() *evalWorkspace {
 		return &evalWorkspace{ws: model.Net.NewWorkspace(cfg.Batch), pred: make([]float32, cfg.Batch*width)}
@@ -133,7 +145,46 @@ func newEvaluator(model *Model, cfg EvalConfig, predict bool) (*evaluator, error
 	return e, nil
 }
 
-func (e *evaluator) Close() error { return e.ds.Close() }
+// openLeavingOut opens paths without the files and shards listed in leftOut (found unreadable
+// a moment ago by a training run's pre-pass), so that global row indices match that run's.
+func openLeavingOut(paths []string, mem memory.Allocator, leftOut []BadShard) (*source.Dataset, error) {
+	opts := source.Options{Mem: mem}
+	if len(leftOut) > 0 {
+		opts.OnBadFile = func(path string, err error) error {
+			for _, b := range leftOut {
+				if b.Shard < 0 && b.Path == path {
+					return nil
+				}
+			}
+			return err
+		}
+	}
+	ds, err := source.Open(paths, opts)
+	if err != nil || len(leftOut) == 0 {
+		return ds, err
+	}
+	drop, err := leaveOutKnown(ds, leftOut)
+	if err != nil {
+		ds.Close()
+		return nil, err
+	}
+	return ds.Without(drop), nil
+}
+
+func (e *evaluator) Close() error {
+	if e.cache != nil {
+		e.cache.close()
+	}
+	return e.ds.Close()
+}
+
+// readShard reads shard i over the evaluator's columns, through the cache when it has one.
+func (e *evaluator) readShard(ctx context.Context, i int, emit func(arrow.RecordBatch) error) error {
+	if e.cache == nil {
+		return e.ds.ReadShard(ctx, i, e.cols, emit)
+	}
+	return e.cache.read(ctx, e.ds, i, e.cols, emit)
+}
 
 // shardRec is a record of one shard with the global index of its first row.
 type shardRec struct {
@@ -157,7 +208,7 @@ func (e *evaluator) run(ctx context.Context, params []float32, sink func(*evalPa
 	recs := pipeline.AddTransform(g, "eval-read", shards, pipeline.TransformFunc[int, shardRec](
 		func(ctx context.Context, i int, emit func(shardRec) error) error {
 			first := e.ds.Shards[i].First
-			return e.ds.ReadShard(ctx, i, e.cols, func(rec arrow.RecordBatch) error {
+			return e.readShard(ctx, i, func(rec arrow.RecordBatch) error {
 				for off := int64(0); off < rec.NumRows(); off += int64(cfg.Batch) {
 					n := min(int64(cfg.Batch), rec.NumRows()-off)
 					part := rec.NewSlice(off, off+n)

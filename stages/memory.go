@@ -92,7 +92,7 @@ func (t *Trainer) ledger() MemoryLedger {
 	for _, q := range t.dp.Quality.Epochs() {
 		shufflePeak = max(shufflePeak, q.BufferBytes)
 	}
-	return MemoryLedger{Total: t.memBudget, Lines: []MemoryLine{
+	l := MemoryLedger{Total: t.memBudget, Lines: []MemoryLine{
 		{Part: "shuffle buffer, shard cache, data queues", Stage: "read/shuffle", Budget: t.dataBudget, Peak: shufflePeak + t.dp.CacheBytes(),
 			Note: fmt.Sprintf("buffer of %d rows; shard cache %s", t.dp.Plan.Buffer(), formatBytes(t.dp.CacheBytes()))},
 		{Part: "activations", Stage: "forward/backward", Budget: acts, Peak: t.actsMade.Load() * perAct,
@@ -102,6 +102,11 @@ func (t *Trainer) ledger() MemoryLedger {
 		{Part: "parameter snapshots", Stage: "optimize", Budget: snaps, Peak: snaps,
 			Note: fmt.Sprintf("staleness %d", t.cfg.Staleness)},
 	}}
+	if t.val != nil && t.val.cache != nil {
+		l.Lines = append(l.Lines, MemoryLine{Part: "validation cache", Stage: "validate", Budget: t.valCacheBudget(),
+			Peak: t.val.cache.size(), Note: "decoded validation data kept between evaluations"})
+	}
+	return l
 }
 
 // defaultMemoryBudget is a quarter of the machine's RAM (2 GiB where it cannot be read).

@@ -136,9 +136,11 @@ func (t *Trainer) model(params []float32) *Model {
 // openValidation prepares the validation evaluator (separate files, or the held-out split).
 func (t *Trainer) openValidation() error {
 	cfg := t.cfg
-	ec := EvalConfig{Paths: cfg.Val, Readers: cfg.Data.Readers, Workers: cfg.Workers, Mem: cfg.Data.Mem, Logger: t.log}
+	ec := EvalConfig{Paths: cfg.Val, Readers: cfg.Data.Readers, Workers: cfg.Workers, Mem: cfg.Data.Mem, Logger: t.log,
+		CacheBytes: t.valCacheBudget()}
 	if cfg.ValSplit > 0 {
-		ec.Paths = cfg.Data.Paths
+		// The held-out rows of the training data: the same files without the parts training left out.
+		ec.Paths, ec.CacheBytes, ec.leftOut = cfg.Data.Paths, 0, t.dp.Bad
 		seed, frac := t.seed, cfg.ValSplit
 		ec.Filter = func(r int64) bool { return inValSplit(seed, r, frac) }
 	}
@@ -148,6 +150,16 @@ func (t *Trainer) openValidation() error {
 	}
 	t.val = e
 	return nil
+}
+
+// valCacheBudget is the most bytes of decoded validation data kept between evaluations: a
+// quarter of the data path's share of the memory budget (what the shard cache and the
+// shuffle buffer leave; see OpenDataPath), 0 for a single evaluation.
+func (t *Trainer) valCacheBudget() int64 {
+	if t.cfg.Data.Epochs <= 1 && t.cfg.EvalEvery == 0 {
+		return 0
+	}
+	return t.dataBudget / 4
 }
 
 // endOfPeriod runs the end-of-epoch and evaluation work after a step: averaging bookkeeping,
