@@ -1,7 +1,8 @@
 """PyTorch CPU training reference: MLP / logistic regression on standardized MNIST.
 
 The recipe of bench/vs-pytorch.sh: nn.Linear layers with PyTorch's default init, ReLU,
-CrossEntropyLoss, SGD (momentum 0.9) at a constant learning rate, data in memory.
+CrossEntropyLoss, SGD (momentum 0.9) at a constant learning rate or (--schedule cosine)
+annealed per batch by CosineAnnealingLR over the whole run, data in memory.
 Run it with Debian's /usr/bin/python3 (python3-torch, python3-threadpoolctl).
 
 modes:
@@ -27,6 +28,8 @@ p.add_argument("--epochs", type=int, default=5)
 p.add_argument("--threads", type=int, default=2)
 p.add_argument("--blas-threads", type=int, default=None, help="OpenBLAS threads (default: same as --threads)")
 p.add_argument("--mode", default="loop", choices=["loop", "loader"])
+p.add_argument("--schedule", default="constant", choices=["constant", "cosine"],
+               help="cosine: CosineAnnealingLR stepped after every batch, T_max = all steps of the run")
 p.add_argument("--no-eval", action="store_true")
 p.add_argument("--tag", default="")
 a = p.parse_args()
@@ -61,6 +64,10 @@ if a.opt == "sgd":
 else:
     lr = a.lr if a.lr is not None else 1e-3
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+sched = None
+if a.schedule == "cosine":
+    steps = a.epochs * ((N + a.batch - 1) // a.batch)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
 
 # GEMM FLOPs per training sample: fwd 2*MAC every layer, dW 2*MAC every layer,
 # dX 2*MAC every layer but the first (input needs no grad).
@@ -69,7 +76,7 @@ flops_per_sample = 6 * sum(macs) - 2 * macs[0]
 
 print(f"# torch {torch.__version__} threads={torch.get_num_threads()} blas: {blas_info()}")
 print(f"# env: {env_summary()}")
-print(f"# arch={a.arch} dims={dims} opt={a.opt} lr={lr} batch={a.batch} epochs={a.epochs} mode={a.mode} tag={a.tag}")
+print(f"# arch={a.arch} dims={dims} opt={a.opt} lr={lr} schedule={a.schedule} batch={a.batch} epochs={a.epochs} mode={a.mode} tag={a.tag}")
 sys.stdout.flush()
 
 g = torch.Generator()
@@ -100,6 +107,8 @@ def run_epoch():
         loss = lossf(model(xb), yb)
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
         tot += loss.item() * xb.shape[0]
         n += xb.shape[0]
     return tot / n, n
@@ -132,5 +141,5 @@ summ = dict(arch=a.arch, opt=a.opt, batch=a.batch, threads=a.threads, blas_threa
             gflops_steady=sps_steady * flops_per_sample / 1e9,
             epoch_wall_median_s=statistics.median([r["train_s"] + r["eval_s"] for r in rows]),
             final_acc=rows[-1]["test_acc"], accs=[round(r["test_acc"], 4) for r in rows],
-            t97=reach.get(0.97), t98=reach.get(0.98))
+            t97=reach.get(0.97), t98=reach.get(0.98), cum_last_s=rows[-1]["cum_s"])
 print("SUMMARY " + json.dumps(summ))
