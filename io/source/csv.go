@@ -298,7 +298,7 @@ func (c *csvFile) read(ctx context.Context, rc *readCall, index int, fields []in
 	}
 	defer fh.Close()
 	r := arrowcsv.NewReader(io.NewSectionReader(fh, ch.start, ch.end-ch.start), c.schema,
-		arrowcsv.WithHeader(false), arrowcsv.WithChunk(rc.batchRows), arrowcsv.WithComma(c.comma),
+		arrowcsv.WithHeader(false), arrowcsv.WithChunk(rc.recordRows(float64(c.schema.NumFields()))), arrowcsv.WithComma(c.comma),
 		arrowcsv.WithNullReader(true, ""), arrowcsv.WithAllocator(rc.mem))
 	defer r.Release()
 	for r.Next() {

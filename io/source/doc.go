@@ -7,8 +7,9 @@
 // that they share one schema. The result, a Dataset, is cut into shards, the unit of random access: a
 // Parquet row group, an Arrow IPC file's record batch, a chunk of CSVOptions.ChunkRows rows of a CSV file
 // (found by one scan at Open that honours quoted newlines), or a whole IPC stream. ReadShard decodes one
-// shard over projected columns and emits records of at most Options.BatchRows rows, in row order. Inspect
-// summarises a dataset (rows, shards, per-column nulls and ranges) for `pipe inspect`.
+// shard over projected columns and emits records of at most Options.BatchRows rows (by default fewer when
+// rows are wide, so that decoding memory stays bounded), in row order. Inspect summarises a dataset
+// (rows, shards, per-column nulls and ranges) for `pipe inspect`.
 //
 // Bad input is expected: the package reads every file of the parquet-testing and arrow-testing corpora
 // (testdata/robustness) or refuses it with one error line naming the file, never panicking (arrow-go's

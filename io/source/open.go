@@ -41,6 +41,7 @@ var formatByExt = map[string]Format{
 // error). The returned Dataset holds no open file. Cost: a stat and a metadata read per file; CSV files are
 // scanned once in full to find their row count and chunk boundaries (about 1 GB/s).
 func Open(paths []string, opts Options) (*Dataset, error) {
+	autoRows := opts.BatchRows == 0
 	if err := opts.normalize(); err != nil {
 		return nil, err
 	}
@@ -51,7 +52,7 @@ func Open(paths []string, opts Options) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dataset{opts: opts}
+	d := &Dataset{opts: opts, autoRows: autoRows}
 	var first string
 	skipped := 0
 	for _, pf := range files {

@@ -161,6 +161,25 @@ func (p *parquetFile) checkChunks(rc *readCall, index int, leaves []int) error {
 	return nil
 }
 
+// valuesPerRow returns the mean number of leaf values (list elements and nulls included: the levels
+// pqarrow decodes) per row of row group index over the given leaf columns, from the column chunks'
+// metadata, or 0 if the row group declares no rows. pqarrow's buffers for a record grow with it (levels,
+// values, builders), not with the rows alone.
+func (p *parquetFile) valuesPerRow(index int, leaves []int) float64 {
+	rg := p.meta.RowGroup(index)
+	rows := rg.NumRows()
+	if rows <= 0 {
+		return 0
+	}
+	var values float64
+	for _, leaf := range leaves {
+		if cc, err := rg.ColumnChunk(leaf); err == nil {
+			values += float64(max(cc.NumValues(), 0))
+		}
+	}
+	return values / float64(rows)
+}
+
 func (p *parquetFile) read(ctx context.Context, rc *readCall, index int, fields []int, sink func(arrow.RecordBatch) error) error {
 	var leaves []int
 	for _, f := range fields {
@@ -180,7 +199,8 @@ func (p *parquetFile) read(ctx context.Context, rc *readCall, index int, fields 
 		return err
 	}
 	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(rc.batchRows)}, mem)
+	rows := rc.recordRows(p.valuesPerRow(index, leaves))
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(rows)}, mem)
 	if err != nil {
 		return err
 	}
