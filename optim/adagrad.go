@@ -61,11 +61,19 @@ func (o *Adagrad) LR() float64 { return o.lr }
 func (o *Adagrad) SetLR(lr float64) { o.lr = lr }
 
 // Step applies one Adagrad update to params in place.
-func (o *Adagrad) Step(params, grads []float32) {
+func (o *Adagrad) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *Adagrad) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *Adagrad) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	clr := o.lr / (1 + float64(o.t-1)*o.cfg.LRDecay)
-	adagradKernel(params, grads, o.sum, float32(clr), float32(o.cfg.WeightDecay), float32(o.cfg.Eps))
+	op := vecOp{kind: opAdagrad, check: check, p: params, g: grads, s1: o.sum,
+		k: [5]float32{float32(clr), float32(o.cfg.WeightDecay), float32(o.cfg.Eps)}}
+	return op.run(o.n)
 }
 
 func adagradKernel(p, g, s []float32, clr, wd, eps float32) {

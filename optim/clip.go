@@ -3,10 +3,30 @@ package optim
 import "math"
 
 // GradNorm returns the Euclidean norm of g, accumulated in float64 in index
-// order (deterministic; four interleaved partial sums). It is +Inf or NaN if
-// g holds a non-finite value. It reads g once and does not allocate.
+// order (deterministic; four interleaved partial sums, the elements past the
+// last multiple of four added to the first). It is +Inf or NaN if g holds a
+// non-finite value. It reads g once and does not allocate. With AVX2 the
+// four sums are the lanes of one vector register (the same additions in the
+// same order, so the same bits), about twice as fast as the scalar loop; it
+// always runs on the calling goroutine, since splitting the sums would
+// change them.
 func GradNorm(g []float32) float64 {
-	var s0, s1, s2, s3 float64
+	var s [4]float64
+	m := len(g) &^ 3
+	if useAsm {
+		sumSquaresAsm(g[:m], &s)
+	} else {
+		sumSquares(g[:m], &s)
+	}
+	for _, x := range g[m:] {
+		s[0] += float64(x) * float64(x)
+	}
+	return math.Sqrt((s[0] + s[1]) + (s[2] + s[3]))
+}
+
+// sumSquares adds g[i]² to s[i%4] in index order; len(g) is a multiple of 4.
+func sumSquares(g []float32, s *[4]float64) {
+	s0, s1, s2, s3 := s[0], s[1], s[2], s[3]
 	for len(g) >= 4 {
 		x0, x1, x2, x3 := float64(g[0]), float64(g[1]), float64(g[2]), float64(g[3])
 		s0 += x0 * x0
@@ -15,10 +35,7 @@ func GradNorm(g []float32) float64 {
 		s3 += x3 * x3
 		g = g[4:]
 	}
-	for _, x := range g {
-		s0 += float64(x) * float64(x)
-	}
-	return math.Sqrt((s0 + s1) + (s2 + s3))
+	s[0], s[1], s[2], s[3] = s0, s1, s2, s3
 }
 
 // ClipGradNorm scales g in place so that its norm is at most maxNorm, with
@@ -39,7 +56,8 @@ func ClipGradNorm(g []float32, maxNorm float64) (total float64) {
 		return total
 	}
 	if coef := maxNorm / (total + 1e-6); coef < 1 {
-		scale(g, float32(coef))
+		op := vecOp{kind: opScale, p: g, g: g, k: [5]float32{float32(coef)}}
+		op.run(len(g))
 	}
 	return total
 }
@@ -57,7 +75,12 @@ func ClipGradValue(g []float32, c float64) {
 	if !(c > 0) {
 		panic("optim: ClipGradValue: c must be > 0")
 	}
-	hi := float32(c)
+	op := vecOp{kind: opClipValue, p: g, g: g, k: [5]float32{float32(c)}}
+	op.run(len(g))
+}
+
+// clipValue is ClipGradValue's pure-Go kernel.
+func clipValue(g []float32, hi float32) {
 	lo := -hi
 	for i, x := range g {
 		g[i] = min(max(x, lo), hi)

@@ -5,13 +5,21 @@ package optim
 type opKind uint8
 
 const (
-	opAllFinite   opKind = iota // p: is every element finite
-	opAddFinite                 // p += g
-	opSGDPlain                  // sgdPlain(p, g; lr, wd)
-	opSGDMomentum               // sgdMomentum(p, g, s1; lr, wd, mom, damp)
-	opSGDNesterov               // sgdNesterov(p, g, s1; lr, wd, mom, bmom, damp)
-	opAdam                      // adamKernel(p, g, s1, s2; h)
-	opAdamAMSGrad               // adamAMSGradKernel(p, g, s1, s2, s3; h)
+	opAllFinite           opKind = iota // p: is every element finite
+	opAddFinite                         // p += g
+	opSGDPlain                          // sgdPlain(p, g; lr, wd)
+	opSGDMomentum                       // sgdMomentum(p, g, s1; lr, wd, mom, damp)
+	opSGDNesterov                       // sgdNesterov(p, g, s1; lr, wd, mom, bmom, damp)
+	opAdam                              // adamKernel(p, g, s1, s2; h)
+	opAdamAMSGrad                       // adamAMSGradKernel(p, g, s1, s2, s3; h)
+	opScale                             // p *= k0
+	opClipValue                         // p = min(max(p, -k0), k0)
+	opAverage                           // averageInto(p, g; k0)
+	opAdagrad                           // adagradKernel(p, g, s1; clr, wd, eps)
+	opRMSPlain                          // rmsPlain(p, g, s1; rh)
+	opRMSMomentum                       // rmsMomentum(p, g, s1, s2; rh)
+	opRMSCentered                       // rmsCentered(p, g, s1, s2; rh)
+	opRMSCenteredMomentum               // rmsCenteredMomentum(p, g, s1, s2, s3; rh)
 )
 
 // vecOp is one call of an element-wise kernel over whole vectors: the
@@ -26,6 +34,7 @@ type vecOp struct {
 	s1, s2, s3 []float32 // per-parameter state, in the order the kernel takes it
 	k          [5]float32
 	h          adamHyper
+	rh         rmsHyper
 }
 
 // do runs the kernel over [lo, hi) one chunk at a time, so that the
@@ -66,6 +75,22 @@ func (op *vecOp) chunk(lo, hi int) bool {
 			return adamAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], &op.h)
 		case opAdamAMSGrad:
 			return adamAMSGradAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], &op.h)
+		case opScale:
+			return scaleAsm(p, k[0])
+		case opClipValue:
+			return clipValueAsm(p, k[0])
+		case opAverage:
+			return averageAsm(p, g, k[0])
+		case opAdagrad:
+			return adagradAsm(p, g, op.s1[lo:hi], k[0], k[1], k[2])
+		case opRMSPlain:
+			return rmsPlainAsm(p, g, op.s1[lo:hi], &op.rh)
+		case opRMSMomentum:
+			return rmsMomentumAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], &op.rh)
+		case opRMSCentered:
+			return rmsCenteredAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], &op.rh)
+		case opRMSCenteredMomentum:
+			return rmsCenteredMomentumAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], &op.rh)
 		}
 		panic("optim: unknown kernel")
 	}
@@ -84,6 +109,22 @@ func (op *vecOp) chunk(lo, hi int) bool {
 		adamKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], op.h)
 	case opAdamAMSGrad:
 		adamAMSGradKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], op.h)
+	case opScale:
+		scale(p, k[0])
+	case opClipValue:
+		clipValue(p, k[0])
+	case opAverage:
+		averageInto(p, g, k[0])
+	case opAdagrad:
+		adagradKernel(p, g, op.s1[lo:hi], k[0], k[1], k[2])
+	case opRMSPlain:
+		rmsPlain(p, g, op.s1[lo:hi], op.rh)
+	case opRMSMomentum:
+		rmsMomentum(p, g, op.s1[lo:hi], op.s2[lo:hi], op.rh)
+	case opRMSCentered:
+		rmsCentered(p, g, op.s1[lo:hi], op.s2[lo:hi], op.rh)
+	case opRMSCenteredMomentum:
+		rmsCenteredMomentum(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], op.rh)
 	default:
 		panic("optim: unknown kernel")
 	}

@@ -76,3 +76,78 @@ func adamAMSGradAsm(p, g, m, v, vmax []float32, h *adamHyper) bool {
 	p, m, v, vmax = p[:len(g)], m[:len(g)], v[:len(g)], vmax[:len(g)]
 	return adamAMSGradAVX2(ptr(p), ptr(g), ptr(m), ptr(v), ptr(vmax), len(g), h)
 }
+
+//go:noescape
+func scaleAVX2(x *float32, n int, c float32) bool
+
+//go:noescape
+func clipValueAVX2(x *float32, n int, hi float32) bool
+
+//go:noescape
+func averageAVX2(avg, p *float32, n int, w float32) bool
+
+//go:noescape
+func adagradAVX2(p, grad, s *float32, n int, clr, wd, eps float32) bool
+
+//go:noescape
+func rmsPlainAVX2(p, grad, v *float32, n int, h *rmsHyper) bool
+
+//go:noescape
+func rmsMomentumAVX2(p, grad, v, b *float32, n int, h *rmsHyper) bool
+
+//go:noescape
+func rmsCenteredAVX2(p, grad, v, ga *float32, n int, h *rmsHyper) bool
+
+//go:noescape
+func rmsCenteredMomentumAVX2(p, grad, v, ga, b *float32, n int, h *rmsHyper) bool
+
+//go:noescape
+func sumSquaresAVX2(x *float32, n int, s *[4]float64)
+
+//go:noescape
+func dotDecayedAVX2(grad, p, u *float32, n int, wd float32, s *[4]float64)
+
+func scaleAsm(x []float32, c float32) bool { return scaleAVX2(ptr(x), len(x), c) }
+
+func clipValueAsm(x []float32, hi float32) bool { return clipValueAVX2(ptr(x), len(x), hi) }
+
+func averageAsm(avg, p []float32, w float32) bool {
+	p = p[:len(avg)]
+	return averageAVX2(ptr(avg), ptr(p), len(avg), w)
+}
+
+func adagradAsm(p, g, s []float32, clr, wd, eps float32) bool {
+	p, s = p[:len(g)], s[:len(g)]
+	return adagradAVX2(ptr(p), ptr(g), ptr(s), len(g), clr, wd, eps)
+}
+
+func rmsPlainAsm(p, g, v []float32, h *rmsHyper) bool {
+	p, v = p[:len(g)], v[:len(g)]
+	return rmsPlainAVX2(ptr(p), ptr(g), ptr(v), len(g), h)
+}
+
+func rmsMomentumAsm(p, g, v, b []float32, h *rmsHyper) bool {
+	p, v, b = p[:len(g)], v[:len(g)], b[:len(g)]
+	return rmsMomentumAVX2(ptr(p), ptr(g), ptr(v), ptr(b), len(g), h)
+}
+
+func rmsCenteredAsm(p, g, v, ga []float32, h *rmsHyper) bool {
+	p, v, ga = p[:len(g)], v[:len(g)], ga[:len(g)]
+	return rmsCenteredAVX2(ptr(p), ptr(g), ptr(v), ptr(ga), len(g), h)
+}
+
+func rmsCenteredMomentumAsm(p, g, v, ga, b []float32, h *rmsHyper) bool {
+	p, v, ga, b = p[:len(g)], v[:len(g)], ga[:len(g)], b[:len(g)]
+	return rmsCenteredMomentumAVX2(ptr(p), ptr(g), ptr(v), ptr(ga), ptr(b), len(g), h)
+}
+
+// sumSquaresAsm adds x[i]² to s[i%4] in index order; len(x) must be a
+// multiple of 4.
+func sumSquaresAsm(x []float32, s *[4]float64) { sumSquaresAVX2(ptr(x), len(x), s) }
+
+// dotDecayedAsm adds (g[i]+wd·p[i])·u[i] to s[i%4] in index order; len(g)
+// must be a multiple of 4.
+func dotDecayedAsm(g, p, u []float32, wd float32, s *[4]float64) {
+	p, u = p[:len(g)], u[:len(g)]
+	dotDecayedAVX2(ptr(g), ptr(p), ptr(u), len(g), wd, s)
+}

@@ -496,3 +496,486 @@ amtail:
 
 amdone:
 	RETFINITE(ret+56(FP))
+
+// CLIPVALUE sets Y0 = min(max(Y0, -hi), hi) for Y8 = hi as gc lowers the
+// two builtins (clobbers Y1-Y3, Y9): max(x, lo) = -MIN2(-x, -lo), -lo = hi,
+// then MIN2(m, hi), where MIN2(a, b) = MIN(MIN(a, b), a) | MIN(a, b) and
+// MIN(a, b) is a < b ? a : b, b when either is NaN (MINPS).
+#define CLIPVALUE \
+	VBROADCASTSS signBit<>(SB), Y9; \
+	VXORPS       Y9, Y0, Y1;        \
+	VMINPS       Y8, Y1, Y2;        \
+	VMINPS       Y1, Y2, Y3;        \
+	VORPS        Y2, Y3, Y3;        \
+	VXORPS       Y9, Y3, Y3;        \
+	VMINPS       Y8, Y3, Y2;        \
+	VMINPS       Y3, Y2, Y1;        \
+	VORPS        Y2, Y1, Y0
+
+// AVERAGE sets Y0 = avg + ((p - avg) * w) for Y0 = avg, Y1 = p, Y8 = w.
+#define AVERAGE \
+	VSUBPS Y0, Y1, Y2; \
+	VMULPS Y8, Y2, Y2; \
+	VADDPS Y2, Y0, Y0
+
+// ADAGRAD on Y0 = p, Y1 = g, Y2 = s; Y8 = clr, Y9 = wd, Y10 = eps:
+//
+//	d = g + wd*p; s = s + d*d; p -= clr * (d / (sqrt(s) + eps))
+#define ADAGRAD \
+	VMULPS  Y0, Y9, Y3;  \
+	VADDPS  Y3, Y1, Y3;  \
+	VMULPS  Y3, Y3, Y4;  \
+	VADDPS  Y4, Y2, Y2;  \
+	VSQRTPS Y2, Y4;      \
+	VADDPS  Y10, Y4, Y4; \
+	VDIVPS  Y4, Y3, Y4;  \
+	VMULPS  Y4, Y8, Y4;  \
+	VSUBPS  Y4, Y0, Y0
+
+// The RMSprop kernels work on Y0 = p, Y1 = g, Y2 = v, Y5 = b, Y6 = ga with
+// rmsHyper (rmsprop.go; offsets checked by TestRMSHyperLayout) in Y8 = lr,
+// Y9 = a, Y10 = a1, Y11 = eps, Y12 = wd, Y13 = mom.
+//
+// RMSD: d = g + wd*p in Y3.
+#define RMSD \
+	VMULPS Y0, Y12, Y3; \
+	VADDPS Y3, Y1, Y3
+
+// RMSV: v = a*v + a1*(d*d).
+#define RMSV \
+	VMULPS Y2, Y9, Y2;  \
+	VMULPS Y3, Y3, Y4;  \
+	VMULPS Y4, Y10, Y4; \
+	VADDPS Y4, Y2, Y2
+
+// RMSCENTER: ga = a*ga + a1*d; Y1 = v - ga*ga.
+#define RMSCENTER \
+	VMULPS Y6, Y9, Y6;  \
+	VMULPS Y3, Y10, Y4; \
+	VADDPS Y4, Y6, Y6;  \
+	VMULPS Y6, Y6, Y4;  \
+	VSUBPS Y4, Y2, Y1
+
+// RMSQ: Y4 = d / (sqrt(r) + eps).
+#define RMSQ(r) \
+	VSQRTPS r, Y4;       \
+	VADDPS  Y11, Y4, Y4; \
+	VDIVPS  Y4, Y3, Y4
+
+// RMSUPD: p -= lr * Y4.
+#define RMSUPD \
+	VMULPS Y4, Y8, Y4; \
+	VSUBPS Y4, Y0, Y0
+
+// RMSMOMENTUM: b = mom*b + Y4; p -= lr * b.
+#define RMSMOMENTUM \
+	VMULPS Y5, Y13, Y5; \
+	VADDPS Y4, Y5, Y5;  \
+	VMULPS Y5, Y8, Y4;  \
+	VSUBPS Y4, Y0, Y0
+
+// func scaleAVX2(x *float32, n int, c float32) bool
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-25
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS c+16(FP), Y8
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT sctail
+
+scloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMULPS Y8, Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y1)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE scloop
+
+sctail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ scdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMULPS Y8, Y0, Y0
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y1)
+
+scdone:
+	RETFINITE(ret+24(FP))
+
+// func clipValueAVX2(x *float32, n int, hi float32) bool
+TEXT ·clipValueAVX2(SB), NOSPLIT, $0-25
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), CX
+	VBROADCASTSS hi+16(FP), Y8
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT cvtail
+
+cvloop:
+	VMOVUPS (DI)(AX*4), Y0
+	CLIPVALUE
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y1)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE cvloop
+
+cvtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ cvdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	CLIPVALUE
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y1)
+
+cvdone:
+	RETFINITE(ret+24(FP))
+
+// func averageAVX2(avg, p *float32, n int, w float32) bool
+TEXT ·averageAVX2(SB), NOSPLIT, $0-33
+	MOVQ avg+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS w+24(FP), Y8
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT avtail
+
+avloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	AVERAGE
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y2)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE avloop
+
+avtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ avdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	AVERAGE
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y2)
+
+avdone:
+	RETFINITE(ret+32(FP))
+
+// func adagradAVX2(p, grad, s *float32, n int, clr, wd, eps float32) bool
+TEXT ·adagradAVX2(SB), NOSPLIT, $0-49
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ s+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS clr+32(FP), Y8
+	VBROADCASTSS wd+36(FP), Y9
+	VBROADCASTSS eps+40(FP), Y10
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT agtail
+
+agloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	ADAGRAD
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE agloop
+
+agtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ agdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	ADAGRAD
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+agdone:
+	RETFINITE(ret+48(FP))
+
+// func rmsPlainAVX2(p, grad, v *float32, n int, h *rmsHyper) bool
+TEXT ·rmsPlainAVX2(SB), NOSPLIT, $0-41
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ h+32(FP), R10
+	VBROADCASTSS 0(R10), Y8
+	VBROADCASTSS 4(R10), Y9
+	VBROADCASTSS 8(R10), Y10
+	VBROADCASTSS 12(R10), Y11
+	VBROADCASTSS 16(R10), Y12
+	VBROADCASTSS 20(R10), Y13
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT rptail
+
+rploop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	RMSD; RMSV; RMSQ(Y2); RMSUPD
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y7)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE rploop
+
+rptail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ rpdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	RMSD; RMSV; RMSQ(Y2); RMSUPD
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y7)
+
+rpdone:
+	RETFINITE(ret+40(FP))
+
+// func rmsMomentumAVX2(p, grad, v, b *float32, n int, h *rmsHyper) bool
+TEXT ·rmsMomentumAVX2(SB), NOSPLIT, $0-49
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ b+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ h+40(FP), R10
+	VBROADCASTSS 0(R10), Y8
+	VBROADCASTSS 4(R10), Y9
+	VBROADCASTSS 8(R10), Y10
+	VBROADCASTSS 12(R10), Y11
+	VBROADCASTSS 16(R10), Y12
+	VBROADCASTSS 20(R10), Y13
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT rmtail
+
+rmloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y5
+	RMSD; RMSV; RMSQ(Y2); RMSMOMENTUM
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y5, (R8)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y7)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE rmloop
+
+rmtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ rmdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y5
+	RMSD; RMSV; RMSQ(Y2); RMSMOMENTUM
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y5, Y14, (R8)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y7)
+
+rmdone:
+	RETFINITE(ret+48(FP))
+
+// func rmsCenteredAVX2(p, grad, v, ga *float32, n int, h *rmsHyper) bool
+TEXT ·rmsCenteredAVX2(SB), NOSPLIT, $0-49
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ ga+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ h+40(FP), R10
+	VBROADCASTSS 0(R10), Y8
+	VBROADCASTSS 4(R10), Y9
+	VBROADCASTSS 8(R10), Y10
+	VBROADCASTSS 12(R10), Y11
+	VBROADCASTSS 16(R10), Y12
+	VBROADCASTSS 20(R10), Y13
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT rctail
+
+rcloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y6
+	RMSD; RMSV; RMSCENTER; RMSQ(Y1); RMSUPD
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y6, (R8)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y7)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE rcloop
+
+rctail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ rcdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y6
+	RMSD; RMSV; RMSCENTER; RMSQ(Y1); RMSUPD
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y6, Y14, (R8)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y7)
+
+rcdone:
+	RETFINITE(ret+48(FP))
+
+// func rmsCenteredMomentumAVX2(p, grad, v, ga, b *float32, n int, h *rmsHyper) bool
+TEXT ·rmsCenteredMomentumAVX2(SB), NOSPLIT, $0-57
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ ga+24(FP), R8
+	MOVQ b+32(FP), R9
+	MOVQ n+40(FP), CX
+	MOVQ h+48(FP), R10
+	VBROADCASTSS 0(R10), Y8
+	VBROADCASTSS 4(R10), Y9
+	VBROADCASTSS 8(R10), Y10
+	VBROADCASTSS 12(R10), Y11
+	VBROADCASTSS 16(R10), Y12
+	VBROADCASTSS 20(R10), Y13
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT rcmtail
+
+rcmloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y6
+	VMOVUPS (R9)(AX*4), Y5
+	RMSD; RMSV; RMSCENTER; RMSQ(Y1); RMSMOMENTUM
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y6, (R8)(AX*4)
+	VMOVUPS Y5, (R9)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y7)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE rcmloop
+
+rcmtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ rcmdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y6
+	VMASKMOVPS (R9)(AX*4), Y14, Y5
+	RMSD; RMSV; RMSCENTER; RMSQ(Y1); RMSMOMENTUM
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y6, Y14, (R8)(AX*4)
+	VMASKMOVPS Y5, Y14, (R9)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y7)
+
+rcmdone:
+	RETFINITE(ret+56(FP))
+
+// func sumSquaresAVX2(x *float32, n int, s *[4]float64)
+//
+// For i < n (a multiple of 4), s[i%4] += float64(x[i])*float64(x[i]), in
+// index order: GradNorm's four interleaved sums, one per float64 lane (the
+// products of float32 values are exact in float64; the sums round as
+// ADDSD's do).
+TEXT ·sumSquaresAVX2(SB), NOSPLIT, $0-24
+	MOVQ    x+0(FP), SI
+	MOVQ    n+8(FP), CX
+	MOVQ    s+16(FP), DX
+	VMOVUPD (DX), Y0
+	XORQ    AX, AX
+	CMPQ    AX, CX
+	JGE     ssdone
+
+ssloop:
+	VCVTPS2PD (SI)(AX*4), Y1
+	VMULPD    Y1, Y1, Y1
+	VADDPD    Y1, Y0, Y0
+	ADDQ      $4, AX
+	CMPQ      AX, CX
+	JLT       ssloop
+
+ssdone:
+	VMOVUPD Y0, (DX)
+	VZEROUPPER
+	RET
+
+// func dotDecayedAVX2(grad, p, u *float32, n int, wd float32, s *[4]float64)
+//
+// For i < n (a multiple of 4), s[i%4] += float64(g[i] + wd*p[i]) *
+// float64(u[i]), in index order: the hypergradient rules' dot product.
+TEXT ·dotDecayedAVX2(SB), NOSPLIT, $0-48
+	MOVQ         grad+0(FP), SI
+	MOVQ         p+8(FP), DI
+	MOVQ         u+16(FP), R8
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS wd+32(FP), X8
+	MOVQ         s+40(FP), DX
+	VMOVUPD      (DX), Y0
+	XORQ         AX, AX
+	CMPQ         AX, CX
+	JGE          dddone
+
+ddloop:
+	VMULPS    (DI)(AX*4), X8, X1
+	VMOVUPS   (SI)(AX*4), X2
+	VADDPS    X1, X2, X1
+	VCVTPS2PD X1, Y1
+	VCVTPS2PD (R8)(AX*4), Y2
+	VMULPD    Y2, Y1, Y1
+	VADDPD    Y1, Y0, Y0
+	ADDQ      $4, AX
+	CMPQ      AX, CX
+	JLT       ddloop
+
+dddone:
+	VMOVUPD Y0, (DX)
+	VZEROUPPER
+	RET

@@ -18,3 +18,14 @@ func sgdMomentumAsm(_, _, _ []float32, _, _, _, _ float32) bool    { return noAs
 func sgdNesterovAsm(_, _, _ []float32, _, _, _, _, _ float32) bool { return noAsm() }
 func adamAsm(_, _, _, _ []float32, _ *adamHyper) bool              { return noAsm() }
 func adamAMSGradAsm(_, _, _, _, _ []float32, _ *adamHyper) bool    { return noAsm() }
+
+func scaleAsm([]float32, float32) bool                                 { return noAsm() }
+func clipValueAsm([]float32, float32) bool                             { return noAsm() }
+func averageAsm(_, _ []float32, _ float32) bool                        { return noAsm() }
+func adagradAsm(_, _, _ []float32, _, _, _ float32) bool               { return noAsm() }
+func rmsPlainAsm(_, _, _ []float32, _ *rmsHyper) bool                  { return noAsm() }
+func rmsMomentumAsm(_, _, _, _ []float32, _ *rmsHyper) bool            { return noAsm() }
+func rmsCenteredAsm(_, _, _, _ []float32, _ *rmsHyper) bool            { return noAsm() }
+func rmsCenteredMomentumAsm(_, _, _, _, _ []float32, _ *rmsHyper) bool { return noAsm() }
+func sumSquaresAsm([]float32, *[4]float64)                             { noAsm() }
+func dotDecayedAsm(_, _, _ []float32, _ float32, _ *[4]float64)        { noAsm() }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -109,7 +110,76 @@ func kernelCases() []kernelCase {
 				return vecOp{kind: opAdamAMSGrad, check: true, p: vs[0], g: vs[1], s1: vs[2], s2: vs[3], s3: vs[4], h: h}
 			}})
 	}
+	cs = append(cs,
+		kernelCase{"scale", 1,
+			func(vs [][]float32) bool { scale(vs[0], 0.37); return finiteRef(vs[0]) },
+			func(vs [][]float32) vecOp {
+				return vecOp{kind: opScale, check: true, p: vs[0], g: vs[0], k: [5]float32{0.37}}
+			}},
+		kernelCase{"clipValue", 1,
+			func(vs [][]float32) bool { clipValue(vs[0], 0.5); return finiteRef(vs[0]) },
+			func(vs [][]float32) vecOp {
+				return vecOp{kind: opClipValue, check: true, p: vs[0], g: vs[0], k: [5]float32{0.5}}
+			}},
+		kernelCase{"average", 2,
+			func(vs [][]float32) bool { averageInto(vs[0], vs[1], 1.0/3); return finiteRef(vs[0]) },
+			func(vs [][]float32) vecOp {
+				return vecOp{kind: opAverage, check: true, p: vs[0], g: vs[1], k: [5]float32{1.0 / 3}}
+			}},
+	)
+	for _, k := range [][3]float32{{0.01, 0, 1e-10}, {0.05, 1e-3, 1e-10}, {1e30, 0.5, 1e-30}} {
+		cs = append(cs, kernelCase{fmt.Sprintf("adagrad/%v", k), 3,
+			func(vs [][]float32) bool {
+				adagradKernel(vs[0], vs[1], vs[2], k[0], k[1], k[2])
+				return finiteRef(vs[0])
+			},
+			func(vs [][]float32) vecOp {
+				return vecOp{kind: opAdagrad, check: true, p: vs[0], g: vs[1], s1: vs[2], k: [5]float32{k[0], k[1], k[2]}}
+			}})
+	}
+	for i, h := range []rmsHyper{
+		{lr: 0.01, a: 0.99, a1: 1 - float32(0.99), eps: 1e-8},
+		{lr: 0.01, a: 0.9, a1: 0.1, eps: 1e-8, wd: 1e-3, mom: 0.9},
+		{lr: 1e30, a: 0.5, a1: 0.5, eps: 1e-30, wd: 2, mom: 0.5},
+	} {
+		cs = append(cs,
+			kernelCase{fmt.Sprintf("rmsPlain/%d", i), 3,
+				func(vs [][]float32) bool { rmsPlain(vs[0], vs[1], vs[2], h); return finiteRef(vs[0]) },
+				func(vs [][]float32) vecOp {
+					return vecOp{kind: opRMSPlain, check: true, p: vs[0], g: vs[1], s1: vs[2], rh: h}
+				}},
+			kernelCase{fmt.Sprintf("rmsMomentum/%d", i), 4,
+				func(vs [][]float32) bool { rmsMomentum(vs[0], vs[1], vs[2], vs[3], h); return finiteRef(vs[0]) },
+				func(vs [][]float32) vecOp {
+					return vecOp{kind: opRMSMomentum, check: true, p: vs[0], g: vs[1], s1: vs[2], s2: vs[3], rh: h}
+				}},
+			kernelCase{fmt.Sprintf("rmsCentered/%d", i), 4,
+				func(vs [][]float32) bool { rmsCentered(vs[0], vs[1], vs[2], vs[3], h); return finiteRef(vs[0]) },
+				func(vs [][]float32) vecOp {
+					return vecOp{kind: opRMSCentered, check: true, p: vs[0], g: vs[1], s1: vs[2], s2: vs[3], rh: h}
+				}},
+			kernelCase{fmt.Sprintf("rmsCenteredMomentum/%d", i), 5,
+				func(vs [][]float32) bool {
+					rmsCenteredMomentum(vs[0], vs[1], vs[2], vs[3], vs[4], h)
+					return finiteRef(vs[0])
+				},
+				func(vs [][]float32) vecOp {
+					return vecOp{kind: opRMSCenteredMomentum, check: true, p: vs[0], g: vs[1], s1: vs[2], s2: vs[3], s3: vs[4], rh: h}
+				}},
+		)
+	}
 	return cs
+}
+
+// smallGradAvg keeps centered RMSprop's v - ga² non-negative, so that its
+// square root makes no NaN: it zeroes ga (vs[3]) but for its NaNs, so that
+// ga becomes (1-α)·d and v >= (1-α)·d² >= ga².
+func smallGradAvg(vs [][]float32) {
+	for i, x := range vs[3] {
+		if x == x {
+			vs[3][i] = 0
+		}
+	}
 }
 
 // specialValue draws a float32 that is, with probability special, one of
@@ -264,6 +334,10 @@ func TestKernelsBitwise(t *testing.T) {
 						checkSameKernel(t, kc, ref, got, haveAsm, false, fmt.Sprintf("n=%d off=%d special=%g", n, off, special))
 					}
 					ref, got := oneNaNInputs(r, kc.nvec, n, off)
+					if strings.HasPrefix(kc.name, "rmsCentered") {
+						smallGradAvg(ref)
+						smallGradAvg(got)
+					}
 					checkSameKernel(t, kc, ref, got, haveAsm, true, fmt.Sprintf("n=%d off=%d one NaN", n, off))
 				}
 			}
@@ -406,7 +480,8 @@ func TestAddFinite(t *testing.T) {
 // is not one.
 func TestStepFinite(t *testing.T) {
 	defer SetThreads(Threads())
-	for _, name := range []string{"sgd", "sgd-momentum-wd", "sgd-nesterov", "adam", "adam-amsgrad-wd", "adamw", "rmsprop"} {
+	for _, name := range []string{"sgd", "sgd-momentum-wd", "sgd-nesterov", "adam", "adam-amsgrad-wd", "adamw",
+		"adagrad", "rmsprop", "rmsprop-centered-momentum", "nadam"} {
 		for _, threads := range []int{1, 2} {
 			SetThreads(threads)
 			var rc ruleCase
@@ -447,6 +522,81 @@ func TestAdamHyperLayout(t *testing.T) {
 	for i, off := range got {
 		if off != uintptr(4*i) {
 			t.Fatalf("adamHyper field %d at offset %d, the assembly reads %d", i, off, 4*i)
+		}
+	}
+}
+
+// TestRMSHyperLayout pins the field offsets the assembly reads.
+func TestRMSHyperLayout(t *testing.T) {
+	var h rmsHyper
+	got := []uintptr{unsafe.Offsetof(h.lr), unsafe.Offsetof(h.a), unsafe.Offsetof(h.a1), unsafe.Offsetof(h.eps),
+		unsafe.Offsetof(h.wd), unsafe.Offsetof(h.mom)}
+	for i, off := range got {
+		if off != uintptr(4*i) {
+			t.Fatalf("rmsHyper field %d at offset %d, the assembly reads %d", i, off, 4*i)
+		}
+	}
+}
+
+// gradNormRef and dotDecayedRef are GradNorm and dotDecayed as they were
+// before the assembly kernels.
+func gradNormRef(g []float32) float64 {
+	var s0, s1, s2, s3 float64
+	for len(g) >= 4 {
+		x0, x1, x2, x3 := float64(g[0]), float64(g[1]), float64(g[2]), float64(g[3])
+		s0 += x0 * x0
+		s1 += x1 * x1
+		s2 += x2 * x2
+		s3 += x3 * x3
+		g = g[4:]
+	}
+	for _, x := range g {
+		s0 += float64(x) * float64(x)
+	}
+	return math.Sqrt((s0 + s1) + (s2 + s3))
+}
+
+func dotDecayedRef(g, p, u []float32, wd float32) float64 {
+	var s0, s1, s2, s3 float64
+	for len(g) >= 4 {
+		s0 += float64(g[0]+wd*p[0]) * float64(u[0])
+		s1 += float64(g[1]+wd*p[1]) * float64(u[1])
+		s2 += float64(g[2]+wd*p[2]) * float64(u[2])
+		s3 += float64(g[3]+wd*p[3]) * float64(u[3])
+		g, p, u = g[4:], p[4:], u[4:]
+	}
+	for i, gi := range g {
+		s0 += float64(gi+wd*p[i]) * float64(u[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// TestReductionsBitwise checks that GradNorm and the hypergradient dot
+// product give the bits of the loops they replace, with and without the
+// assembly kernels and for any SetThreads (they do not split).
+func TestReductionsBitwise(t *testing.T) {
+	defer SetThreads(Threads())
+	r := rand.New(rand.NewPCG(5, 5))
+	same := func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) || a != a && b != b }
+	for _, n := range []int{0, 1, 3, 4, 5, 17, 64, 255, 1000, 3*chunkLen + 5} {
+		for off := range 4 {
+			for _, special := range []float64{0, 0.01} {
+				vs, _ := kernelInputs(r, 3, n, off, special)
+				for _, asm := range []bool{false, haveAsm} {
+					for _, threads := range []int{1, 2} {
+						SetThreads(threads)
+						useAsm = asm
+						gn, dd := GradNorm(vs[0]), dotDecayed(vs[0], vs[1], vs[2], 1e-3)
+						useAsm = haveAsm
+						if want := gradNormRef(vs[0]); !same(gn, want) {
+							t.Fatalf("n=%d off=%d special=%g asm=%v threads=%d: GradNorm = %v, want %v", n, off, special, asm, threads, gn, want)
+						}
+						if want := dotDecayedRef(vs[0], vs[1], vs[2], 1e-3); !same(dd, want) {
+							t.Fatalf("n=%d off=%d special=%g asm=%v threads=%d: dotDecayed = %v, want %v", n, off, special, asm, threads, dd, want)
+						}
+					}
+				}
+			}
 		}
 	}
 }

@@ -38,7 +38,7 @@ type Optimizer interface {
 
 // FiniteStepper is implemented by the rules whose kernels can check the
 // updated parameters while they write them: SGD, Adam and AdamW (with or
-// without AMSGrad). StepFinite(params, grads) is Step(params, grads)
+// without AMSGrad), Adagrad and RMSprop. StepFinite(params, grads) is Step(params, grads)
 // followed by AllFinite(params), bitwise the same update, in one pass over
 // the vectors instead of two. Like Step it never allocates and is not safe
 // for concurrent use. StepFinite (the function) uses it when the rule has
@@ -83,6 +83,8 @@ var (
 	_ Optimizer     = (*AdamHD)(nil)
 	_ FiniteStepper = (*SGD)(nil)
 	_ FiniteStepper = (*Adam)(nil)
+	_ FiniteStepper = (*Adagrad)(nil)
+	_ FiniteStepper = (*RMSprop)(nil)
 	_ Momentumer    = (*SGD)(nil)
 	_ Momentumer    = (*RMSprop)(nil)
 	_ Momentumer    = (*Adam)(nil)

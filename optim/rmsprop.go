@@ -82,24 +82,31 @@ func (o *RMSprop) SetMomentum(m float64) {
 }
 
 // Step applies one RMSprop update to params in place.
-func (o *RMSprop) Step(params, grads []float32) {
+func (o *RMSprop) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *RMSprop) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *RMSprop) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	a := float32(o.cfg.Alpha)
 	h := rmsHyper{lr: float32(o.lr), a: a, a1: 1 - a, eps: float32(o.cfg.Eps), wd: float32(o.cfg.WeightDecay), mom: float32(o.momentum)}
+	op := vecOp{kind: opRMSPlain, check: check, p: params, g: grads, s1: o.v, rh: h}
 	switch {
 	case o.cfg.Centered && o.momentum > 0:
-		rmsCenteredMomentum(params, grads, o.v, o.ga, o.buf, h)
+		op.kind, op.s2, op.s3 = opRMSCenteredMomentum, o.ga, o.buf
 	case o.cfg.Centered:
-		rmsCentered(params, grads, o.v, o.ga, h)
+		op.kind, op.s2 = opRMSCentered, o.ga
 	case o.momentum > 0:
-		rmsMomentum(params, grads, o.v, o.buf, h)
-	default:
-		rmsPlain(params, grads, o.v, h)
+		op.kind, op.s2 = opRMSMomentum, o.buf
 	}
+	return op.run(o.n)
 }
 
 // rmsHyper holds RMSprop's per-step constants, hoisted out of the kernels.
+// The assembly kernels read its fields by offset (TestRMSHyperLayout).
 type rmsHyper struct{ lr, a, a1, eps, wd, mom float32 }
 
 func rmsPlain(p, g, v []float32, h rmsHyper) {

@@ -73,10 +73,29 @@ func (o *SGDHD) Step(params, grads []float32) {
 }
 
 // dotDecayed returns Σ (g+wd·p)·u in float64, in index order (four
-// interleaved partial sums).
+// interleaved partial sums, the elements past the last multiple of four
+// added to the first). With AVX2 the four sums are the lanes of one vector
+// register: the same additions in the same order, so the same bits.
 func dotDecayed(g, p, u []float32, wd float32) float64 {
 	p, u = p[:len(g)], u[:len(g)]
-	var s0, s1, s2, s3 float64
+	var s [4]float64
+	m := len(g) &^ 3
+	if useAsm {
+		dotDecayedAsm(g[:m], p[:m], u[:m], wd, &s)
+	} else {
+		dotDecayed4(g[:m], p[:m], u[:m], wd, &s)
+	}
+	p, u = p[m:], u[m:]
+	for i, gi := range g[m:] {
+		s[0] += float64(gi+wd*p[i]) * float64(u[i])
+	}
+	return (s[0] + s[1]) + (s[2] + s[3])
+}
+
+// dotDecayed4 adds (g[i]+wd·p[i])·u[i] to s[i%4] in index order; len(g) is
+// a multiple of 4.
+func dotDecayed4(g, p, u []float32, wd float32, s *[4]float64) {
+	s0, s1, s2, s3 := s[0], s[1], s[2], s[3]
 	for len(g) >= 4 && len(p) >= 4 && len(u) >= 4 {
 		s0 += float64(g[0]+wd*p[0]) * float64(u[0])
 		s1 += float64(g[1]+wd*p[1]) * float64(u[1])
@@ -84,11 +103,7 @@ func dotDecayed(g, p, u []float32, wd float32) float64 {
 		s3 += float64(g[3]+wd*p[3]) * float64(u[3])
 		g, p, u = g[4:], p[4:], u[4:]
 	}
-	p, u = p[:len(g)], u[:len(g)]
-	for i, gi := range g {
-		s0 += float64(gi+wd*p[i]) * float64(u[i])
-	}
-	return (s0 + s1) + (s2 + s3)
+	s[0], s[1], s[2], s[3] = s0, s1, s2, s3
 }
 
 func sgdHDKernel(p, g, prev []float32, alpha, wd float32) {

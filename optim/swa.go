@@ -67,7 +67,8 @@ func (a *Averager) Update(step int, params []float32) bool {
 	if a.cnt == 0 {
 		copy(a.avg, params)
 	} else {
-		averageInto(a.avg, params, 1/float32(a.cnt+1))
+		op := vecOp{kind: opAverage, p: a.avg, g: params, k: [5]float32{1 / float32(a.cnt+1)}}
+		op.run(len(a.avg))
 	}
 	a.cnt++
 	return true
