@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sgdpipe/sgdpipe/ops"
+	"github.com/sgdpipe/sgdpipe/optim"
 )
 
 // benchMNIST is the bundled MNIST training set (60,000 rows of 784 pixels).
@@ -87,6 +88,8 @@ func BenchmarkTrainParallelism(b *testing.B) {
 			b.Run(fmt.Sprintf("B=%d/%s", bs, p.name), func(b *testing.B) {
 				ops.SetGemmThreads(p.gemm)
 				defer ops.SetGemmThreads(1)
+				optim.SetThreads(2) // as pipe train sets it (GOMAXPROCS)
+				defer optim.SetThreads(1)
 				steps := int64(30000 / bs)
 				var rows int64
 				var wall, cpu time.Duration

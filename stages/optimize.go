@@ -75,14 +75,18 @@ func (s optimizerSink) Consume(ctx context.Context, sg StepGrad) error {
 	// Divergence guard: nothing non-finite reaches the parameters.
 	bad := !isFinite(loss)
 	if !bad {
-		if t.cfg.ClipValue > 0 {
-			optim.ClipGradValue(sg.Grad, t.cfg.ClipValue)
-		}
-		if t.cfg.ClipNorm > 0 {
+		switch {
+		case t.cfg.ClipNorm > 0:
+			if t.cfg.ClipValue > 0 {
+				optim.ClipGradValue(sg.Grad, t.cfg.ClipValue)
+			}
 			norm := optim.ClipGradNorm(sg.Grad, t.cfg.ClipNorm)
 			bad = !isFinite(norm)
-		} else {
+		case t.cfg.ClipValue > 0:
+			optim.ClipGradValue(sg.Grad, t.cfg.ClipValue)
 			bad = !optim.AllFinite(sg.Grad)
+		default:
+			bad = !sg.Finite // checked by the reducer while it summed
 		}
 	}
 	if bad {
@@ -103,8 +107,7 @@ func (s optimizerSink) Consume(ctx context.Context, sg StepGrad) error {
 		if guard {
 			copy(t.backup, t.params)
 		}
-		t.opt.Step(t.params, sg.Grad)
-		if !optim.AllFinite(t.params) {
+		if !optim.StepFinite(t.opt, t.params, sg.Grad) {
 			// A finite gradient times the learning rate overflowed: the update itself diverged.
 			if !guard {
 				return &DivergenceError{Step: step, Epoch: sg.Epoch, Loss: loss, LR: lr, Checkpoint: t.lastCheckpoint}

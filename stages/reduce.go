@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/sgdpipe/sgdpipe/optim"
 )
 
 // StepGrad is the gradient of one optimizer step: the sum of its micro-batch gradients in micro-batch
@@ -18,6 +20,7 @@ type StepGrad struct {
 	Loss         float64
 	Correct      int
 	Grad         []float32 // from the trainer's gradient pool; the optimizer returns it
+	Finite       bool      // every element of Grad is finite (checked in the summing pass)
 }
 
 // pendingStep collects the micro-batch gradients of one step.
@@ -88,8 +91,13 @@ func (r *Reducer) sum(p *pendingStep) StepGrad {
 		if i == 0 {
 			continue
 		}
-		addTo(sg.Grad, g.Grad)
+		// The divergence guard's check rides on the summing pass: the last sum's
+		// verdict covers the whole gradient.
+		sg.Finite = optim.AddFinite(sg.Grad, g.Grad)
 		r.t.gradPool.put(g.Grad)
+	}
+	if len(p.grads) == 1 {
+		sg.Finite = optim.AllFinite(sg.Grad)
 	}
 	return sg
 }
@@ -103,13 +111,5 @@ func (r *Reducer) discardPending() {
 			}
 		}
 		delete(r.pending, k)
-	}
-}
-
-// addTo computes dst += src element-wise.
-func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/sgdpipe/sgdpipe/io/sink"
 	"github.com/sgdpipe/sgdpipe/ops"
+	"github.com/sgdpipe/sgdpipe/optim"
 	"github.com/sgdpipe/sgdpipe/stages"
 	"github.com/sgdpipe/sgdpipe/stages/feature"
 )
@@ -187,6 +189,9 @@ func (a *app) runTrain(cmd *cobra.Command, tf *trainFlags) error {
 		return usagef("--gemm-threads: must be >= 0, got %d", tf.gemmThreads)
 	}
 	ops.SetGemmThreads(tf.gemmThreads)
+	// The update (gradient sum, divergence check, optimizer step) is the serial end of every
+	// synchronous step, when the workers wait for the new parameters: it may use every core.
+	optim.SetThreads(runtime.GOMAXPROCS(0))
 	if tf.metrics != "" {
 		if _, err := sink.FormatOf(tf.metrics); err != nil {
 			return usagef("--metrics: %v", err)
