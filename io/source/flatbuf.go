@@ -247,7 +247,7 @@ func parseMessage(fb []byte) (ipcMessage, error) {
 		if m.rows, err = rb.int64(0); err != nil {
 			return m, err
 		}
-		if err := checkVariadic(rb); err != nil {
+		if err := checkBatch(rb, m.bodyLength); err != nil {
 			return m, err
 		}
 	case msgDictionaryBatch:
@@ -260,12 +260,50 @@ func parseMessage(fb []byte) (ipcMessage, error) {
 			return m, err
 		}
 		if ok {
-			if err := checkVariadic(rb); err != nil {
-				return m, err
+			if err := checkBatch(rb, m.bodyLength); err != nil {
+				return m, fmt.Errorf("dictionary batch: %w", err)
 			}
 		}
 	}
 	return m, nil
+}
+
+// checkBatch checks a RecordBatch table (of a record or dictionary batch message whose body is body
+// bytes) before arrow-go decodes it: field nodes have lengths and null counts in range, every non-empty
+// buffer lies inside the body (arrow-go slices the body by them and panics on a bad one; it does not
+// read empty ones, wherever they say they are), compressed buffers hold at least their 8-byte
+// uncompressed length, and the variadic buffer counts are consistent (checkVariadic). Cost: O(nodes +
+// buffers).
+func checkBatch(rb fbTable, body int64) error {
+	start, n, err := rb.structVector(1, 16) // nodes: [FieldNode] (length, null_count)
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		b := rb.buf[start+16*i:]
+		length, nulls := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))
+		if length < 0 || nulls < 0 || nulls > length {
+			return fmt.Errorf("corrupt metadata: field node %d declares %d values of which %d null", i, length, nulls)
+		}
+	}
+	_, compressed, err := rb.ref(3) // compression: BodyCompression
+	if err != nil {
+		return err
+	}
+	if start, n, err = rb.structVector(2, 16); err != nil { // buffers: [Buffer] (offset, length)
+		return err
+	}
+	for i := range n {
+		b := rb.buf[start+16*i:]
+		off, length := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))
+		if length != 0 && (off < 0 || length < 0 || off > body || length > body-off) { // an empty buffer is not read
+			return fmt.Errorf("corrupt metadata: buffer %d spans bytes %d..%d of a %d-byte body", i, off, uint64(off)+uint64(length), body)
+		}
+		if compressed && length > 0 && length < 8 {
+			return fmt.Errorf("corrupt metadata: compressed buffer %d of %d bytes has no room for its 8-byte length", i, length)
+		}
+	}
+	return checkVariadic(rb)
 }
 
 // checkVariadic checks a RecordBatch's variadicBufferCounts (one per binary-view column: how many data

@@ -249,7 +249,7 @@ func (ipcFile) read(ctx context.Context, rc *readCall, index int, fields []int, 
 	defer r.Close()
 	rec, err := r.RecordBatchAt(index)
 	if err != nil {
-		return trimArrowPrefix(err)
+		return decodeError(err, index)
 	}
 	return sinkSelected(rec, fields, nil, sink)
 }
@@ -551,6 +551,7 @@ func (ipcStream) read(ctx context.Context, rc *readCall, index int, fields []int
 	defer r.Release()
 	dicts := newDictCopies(rc.mem)
 	defer dicts.release()
+	batch := 0
 	for r.Next() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -560,8 +561,35 @@ func (ipcStream) read(ctx context.Context, rc *readCall, index int, fields []int
 		if err := sinkSelected(rec, fields, dicts, sink); err != nil {
 			return err
 		}
+		batch++
 	}
-	return trimArrowPrefix(r.Err())
+	if err := r.Err(); err != nil {
+		return decodeError(err, batch)
+	}
+	return nil
+}
+
+// decodeError returns err, an error of arrow-go's IPC reader while it decoded record batch batch, without
+// arrow-go's prefixes; a panic arrow-go recovered (its message tells a Go runtime error, not the file's
+// problem) becomes "record batch N cannot be decoded: the file is corrupt", with the panic's gist.
+func decodeError(err error, batch int) error {
+	s := trimArrowPrefix(err).Error()
+	for _, p := range []string{"unknown error while reading: ", "error reading record batch: "} {
+		if rest, ok := strings.CutPrefix(s, p); ok {
+			return fmt.Errorf("record batch %d cannot be decoded: the file is corrupt (%s)", batch, panicGist(rest))
+		}
+	}
+	return errors.New(s)
+}
+
+// panicGist shortens the text of a recovered runtime panic to what it says about the data: "slice
+// bounds out of range [:4611686018427388704] with capacity 4096" becomes "slice bounds out of range".
+func panicGist(s string) string {
+	s = strings.TrimPrefix(s, "runtime error: ")
+	if i := strings.Index(s, " ["); i > 0 && strings.Contains(s, "out of range") {
+		s = s[:i]
+	}
+	return s
 }
 
 // trimArrowPrefix returns err with arrow-go's package prefixes removed (the caller names the file).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,5 +235,102 @@ func TestStreamDictionaryCopies(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// setNode overwrites field node node (length, null count) of the record batch message at pos.
+func setNode(t *testing.T, data []byte, pos int64, node int, length, nulls int64) {
+	t.Helper()
+	raw := data[pos:]
+	fb, prefix, err := messageFlatbuf(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := fbRoot(fb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, ok, err := root.table(2)
+	if err != nil || !ok {
+		t.Fatalf("no record batch header: %v", err)
+	}
+	start, n, err := rb.structVector(1, 16) // nodes: [FieldNode] (length, null_count)
+	if err != nil || node >= n {
+		t.Fatalf("field node %d of %d: %v", node, n, err)
+	}
+	binary.LittleEndian.PutUint64(raw[prefix+start+16*node:], uint64(length))
+	binary.LittleEndian.PutUint64(raw[prefix+start+16*node+8:], uint64(nulls))
+}
+
+// setBuffer overwrites buffer buf (offset, length) of the record batch message at pos.
+func setBuffer(t *testing.T, data []byte, pos int64, buf int, off, length int64) {
+	t.Helper()
+	setBufferLength(t, data, pos, buf, length)
+	raw := data[pos:]
+	fb, prefix, _ := messageFlatbuf(raw)
+	root, _ := fbRoot(fb)
+	rb, _, _ := root.table(2)
+	start, _, _ := rb.structVector(2, 16)
+	binary.LittleEndian.PutUint64(raw[prefix+start+16*buf:], uint64(off))
+}
+
+// TestRecordBatchMetadata checks what is refused in a record batch's metadata before arrow-go decodes it
+// (at Open, which walks every message of a stream; the same check runs on each batch of a file), with
+// one error line naming the file, the message and the fault; and that an empty buffer at an offset past
+// the body, which arrow-go never reads, is not refused.
+func TestRecordBatchMetadata(t *testing.T) {
+	sc := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "tag", Type: tagType, Nullable: true}}, nil)
+	for _, tc := range []struct {
+		name string
+		edit func(t *testing.T, data []byte, pos int64)
+		want string // in the error; "" = the stream reads
+	}{
+		{"buffer past the body", func(t *testing.T, d []byte, p int64) { setBuffer(t, d, p, 1, 8, 1<<40) }, "buffer 1 spans bytes 8..1099511627784 of a"},
+		{"negative buffer offset", func(t *testing.T, d []byte, p int64) { setBuffer(t, d, p, 3, -8, 16) }, "buffer 3 spans bytes"},
+		{"empty buffer far away", func(t *testing.T, d []byte, p int64) { setBuffer(t, d, p, 0, 1<<40, 0) }, ""},
+		{"more nulls than values", func(t *testing.T, d []byte, p int64) { setNode(t, d, p, 1, 5, 6) }, "field node 1 declares 5 values of which 6 null"},
+		{"negative length", func(t *testing.T, d []byte, p int64) { setNode(t, d, p, 0, -1, 0) }, "field node 0 declares -1 values"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, msgs := writeDictStream(t, sc, 2, 5, true)
+			tc.edit(t, data, msgs[1])
+			path := filepath.Join(t.TempDir(), "d.arrows")
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+			defer mem.AssertSize(t, 0)
+			d, err := Open([]string{path}, Options{Mem: mem})
+			if err == nil {
+				err = d.ReadShard(context.Background(), 0, nil, func(rec arrow.RecordBatch) error { rec.Release(); return nil })
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want == "":
+			case err == nil:
+				t.Fatal("read without an error")
+			case !strings.HasPrefix(err.Error(), path+": corrupt Arrow IPC stream: message 3: corrupt metadata: ") || !strings.Contains(err.Error(), tc.want):
+				t.Errorf("error %q, want %q in it after the file and the message", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestDecodeErrorText checks the text of errors arrow-go's IPC reader returns after recovering a panic:
+// one line saying which record batch cannot be decoded, without arrow-go's prefixes and runtime numbers.
+func TestDecodeErrorText(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"arrow/ipc: unknown error while reading: runtime error: slice bounds out of range [:17179871584] with capacity 4096",
+			"record batch 2 cannot be decoded: the file is corrupt (slice bounds out of range)"},
+		{"arrow/ipc: error reading record batch: runtime error: index out of range [7] with length 3",
+			"record batch 2 cannot be decoded: the file is corrupt (index out of range)"},
+		{"arrow/ipc: unknown error while reading: string offsets out of bounds of data buffer",
+			"record batch 2 cannot be decoded: the file is corrupt (string offsets out of bounds of data buffer)"},
+		{"arrow/ipc: could not read message body: unexpected EOF", "could not read message body: unexpected EOF"},
+	} {
+		if got := decodeError(errors.New(tc.in), 2).Error(); got != tc.want {
+			t.Errorf("decodeError(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }

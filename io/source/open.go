@@ -320,7 +320,7 @@ func openFile(path string, format Format, opts *Options) (r fileReader, info fil
 	}
 	info.size, info.stat = st.Size(), st
 	if info.size == 0 {
-		return nil, info, fmt.Errorf("%s: empty file (0 bytes), not a %s file", path, formatNoun(format))
+		return nil, info, fmt.Errorf("%s: empty file (0 bytes), not %s file", path, withArticle(formatNoun(format)))
 	}
 	switch format {
 	case Parquet:
@@ -347,6 +347,14 @@ func openFile(path string, format Format, opts *Options) (r fileReader, info fil
 		return nil, info, fmt.Errorf("%s: %d columns is more than this reader supports (%d)", path, info.schema.NumFields(), maxColumnsPerDataset)
 	}
 	return r, info, nil
+}
+
+// withArticle puts "a" or "an" before a format's noun.
+func withArticle(noun string) string {
+	if noun != "" && strings.ContainsRune("AEIOU", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }
 
 func formatNoun(f Format) string {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
+	"regexp"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -38,7 +41,7 @@ func openParquet(fh *os.File, path string, info *fileInfo, opts *Options, mem *b
 	}
 	pf, err := file.NewParquetReader(fh, file.WithReadProps(readerProps(mem)))
 	if err != nil {
-		return nil, fmt.Errorf("not a readable Parquet file: %v", err)
+		return nil, parquetFooterError(err)
 	}
 	defer pf.Close()
 	if err := checkStoredSchema(pf.MetaData().KeyValueMetadata(), opts.MaxBytes); err != nil {
@@ -89,6 +92,46 @@ func openParquet(fh *os.File, path string, info *fileInfo, opts *Options, mem *b
 		info.meta = metaMap(arrow.NewMetadata(kv.Keys(), kv.Values()))
 	}
 	return p, nil
+}
+
+// thriftStruct matches the context arrow-go's generated Thrift readers prepend to an error, one struct
+// or field per level ("*parquet.RowGroup error reading struct: ", "*parquet.ColumnChunk field 3 read
+// error: ").
+var thriftStruct = regexp.MustCompile(`^\*parquet\.(\w+) (?:error reading struct|field \d+ read error|read error|read struct end error): `)
+
+// parquetFooterError says what arrow-go could not read in a footer: a chain of Thrift reader contexts
+// ("parquet: could not read footer: *parquet.RowGroup error reading struct: *parquet.ColumnChunk error
+// reading struct: Required field X is not set") becomes "corrupt Parquet footer: Required field X is
+// not set (in RowGroup > ColumnChunk)".
+func parquetFooterError(err error) error {
+	s, ok := strings.CutPrefix(err.Error(), "parquet: could not read footer: ")
+	if !ok {
+		return fmt.Errorf("not a readable Parquet file: %v", err)
+	}
+	var path []string
+	for {
+		m := thriftStruct.FindStringSubmatch(s)
+		if m == nil {
+			break
+		}
+		path = append(path, m[1])
+		s = s[len(m[0]):]
+	}
+	if len(path) > 0 {
+		s += " (in " + strings.Join(path, " > ") + ")"
+	}
+	return fmt.Errorf("corrupt Parquet footer: %s", s)
+}
+
+// decodeError turns an error of pqarrow's decoder reading row group index into one that says so without
+// arrow-go's package prefix ("parquet: could not decompress page: s2: corrupt input" becomes "cannot
+// decode row group 1: could not decompress page: s2: corrupt input"). The context's errors are returned
+// as they are (ReadShard passes them on unchanged).
+func (p *parquetFile) decodeError(err error, index int) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("cannot decode row group %d: %s", index, strings.TrimPrefix(err.Error(), "parquet: "))
 }
 
 // checkStoredSchema checks the Arrow schema that Parquet writers store in the file's key/value metadata
@@ -206,7 +249,7 @@ func (p *parquetFile) read(ctx context.Context, rc *readCall, index int, fields 
 	}
 	rr, err := fr.GetRecordReader(ctx, leaves, []int{index})
 	if err != nil {
-		return err
+		return p.decodeError(err, index)
 	}
 	defer rr.Release()
 	for rr.Next() {
@@ -216,5 +259,8 @@ func (p *parquetFile) read(ctx context.Context, rc *readCall, index int, fields 
 			return err
 		}
 	}
-	return rr.Err()
+	if err := rr.Err(); err != nil {
+		return p.decodeError(err, index)
+	}
+	return nil
 }
