@@ -56,11 +56,19 @@ func (o *Adadelta) LR() float64 { return o.lr }
 func (o *Adadelta) SetLR(lr float64) { o.lr = lr }
 
 // Step applies one Adadelta update to params in place.
-func (o *Adadelta) Step(params, grads []float32) {
+func (o *Adadelta) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *Adadelta) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *Adadelta) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	rho := float32(o.cfg.Rho)
-	adadeltaKernel(params, grads, o.v, o.u, float32(o.lr), rho, 1-rho, float32(o.cfg.Eps), float32(o.cfg.WeightDecay))
+	op := vecOp{kind: opAdadelta, check: check, p: params, g: grads, s1: o.v, s2: o.u,
+		k: [5]float32{float32(o.lr), rho, 1 - rho, float32(o.cfg.Eps), float32(o.cfg.WeightDecay)}}
+	return op.run(o.n)
 }
 
 func adadeltaKernel(p, g, v, u []float32, lr, rho, rho1, eps, wd float32) {

@@ -68,13 +68,20 @@ func (o *Adamax) Momentum() float64 { return o.beta1 }
 func (o *Adamax) SetMomentum(m float64) { o.beta1 = m }
 
 // Step applies one Adamax update to params in place.
-func (o *Adamax) Step(params, grads []float32) {
+func (o *Adamax) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *Adamax) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *Adamax) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	b1 := o.beta1
 	h := adamHyper{b1: float32(b1), b11: float32(1 - b1), b2: float32(o.cfg.Beta2),
 		ss: float32(o.lr / (1 - pow(b1, o.t))), eps: float32(o.cfg.Eps), wd: float32(o.cfg.WeightDecay)}
-	adamaxKernel(params, grads, o.m, o.u, h)
+	op := vecOp{kind: opAdamax, check: check, p: params, g: grads, s1: o.m, s2: o.u, h: h}
+	return op.run(o.n)
 }
 
 func adamaxKernel(p, g, m, u []float32, h adamHyper) {

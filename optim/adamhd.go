@@ -73,7 +73,13 @@ func (o *AdamHD) Momentum() float64 { return o.beta1 }
 func (o *AdamHD) SetMomentum(m float64) { o.beta1 = m }
 
 // Step updates α, then params in place.
-func (o *AdamHD) Step(params, grads []float32) {
+func (o *AdamHD) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *AdamHD) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *AdamHD) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	wd := float32(o.cfg.WeightDecay)
@@ -82,7 +88,8 @@ func (o *AdamHD) Step(params, grads []float32) {
 	h := adamHyper{b1: float32(b1), b11: float32(1 - b1), b2: float32(b2), b21: float32(1 - b2),
 		ss: float32(1 / (1 - pow(b1, o.t))), ibc2: float32(1 / sqrt64(1-pow(b2, o.t))),
 		eps: float32(o.cfg.Eps), wd: wd, pmul: float32(o.alpha)}
-	adamHDKernel(params, grads, o.m, o.v, o.u, h)
+	op := vecOp{kind: opAdamHD, check: check, p: params, g: grads, s1: o.m, s2: o.v, s3: o.u, h: h}
+	return op.run(o.n)
 }
 
 // adamHDKernel uses h.ss = 1/(1-β1^t) and h.pmul = α.

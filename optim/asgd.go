@@ -71,17 +71,29 @@ func (o *ASGD) SetLR(lr float64) { o.lr = lr }
 func (o *ASGD) Averaged() []float32 { return o.ax }
 
 // Step applies one ASGD update to params in place and updates the average.
-func (o *ASGD) Step(params, grads []float32) {
+func (o *ASGD) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *ASGD) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *ASGD) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	if o.t == 0 {
 		o.eta, o.mu = o.lr, 1
 	}
 	o.t++
 	eta := float32(o.eta)
-	asgdKernel(params, grads, o.ax, float32(1-o.cfg.Lambd*o.eta), eta, float32(o.cfg.WeightDecay), float32(o.mu), o.mu == 1)
+	op := vecOp{kind: opASGD, check: check, p: params, g: grads, s1: o.ax,
+		k: [5]float32{float32(1 - o.cfg.Lambd*o.eta), eta, float32(o.cfg.WeightDecay), float32(o.mu)}}
+	if o.mu == 1 {
+		op.kind = opASGDCopy
+	}
+	ok := op.run(o.n)
 	t := float64(o.t)
 	o.eta = o.lr / math.Pow(1+o.cfg.Lambd*o.lr*t, o.cfg.Alpha)
 	o.mu = 1 / max(1, t-o.cfg.T0)
+	return ok
 }
 
 func asgdKernel(p, g, ax []float32, decay, eta, wd, mu float32, copyAvg bool) {

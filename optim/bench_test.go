@@ -128,16 +128,22 @@ func BenchmarkHelpers(b *testing.B) {
 	run("naiveFinite", 4*mlpParams, func() { naiveAllFinite(g) }, nil)
 	dst, rdst, src := randVec(5, mlpParams, 1), randVec(5, mlpParams, 1), randVec(6, mlpParams, 1e-9)
 	run("AddFinite", 12*mlpParams, func() { AddFinite(dst, src) }, func() { AddFinite(rdst, src) })
-	run("GradNorm", 4*mlpParams, func() { GradNorm(g) }, nil)
-	big := randVec(4, mlpParams, 1)
+	gradNorm := func() { GradNorm(g) }
+	run("GradNorm", 4*mlpParams, gradNorm, gradNorm)
+	big, rbig := randVec(4, mlpParams, 1), randVec(4, mlpParams, 1)
 	run("ClipGradNormTwice", 24*mlpParams, func() { // two calls that both clip (norm pass + scaling pass each)
 		ClipGradNorm(big, 1e-3)
 		ClipGradNorm(big, 1e-6)
-	}, nil)
-	run("ClipGradValue", 8*mlpParams, func() { ClipGradValue(g, 0.5) }, nil)
+	}, func() {
+		ClipGradNorm(rbig, 1e-3)
+		ClipGradNorm(rbig, 1e-6)
+	})
+	cg, rcg := randVec(3, mlpParams, 1), randVec(3, mlpParams, 1)
+	run("ClipGradValue", 8*mlpParams, func() { ClipGradValue(cg, 0.5) }, func() { ClipGradValue(rcg, 0.5) })
 	avg, _ := NewAverager(mlpParams, AveragerConfig{})
-	step := 0
-	run("Averager", 12*mlpParams, func() { step++; avg.Update(step, g) }, nil)
+	ravg, _ := NewAverager(mlpParams, AveragerConfig{})
+	step, rstep := 0, 0
+	run("Averager", 12*mlpParams, func() { step++; avg.Update(step, g) }, func() { rstep++; ravg.Update(rstep, g) })
 }
 
 // naiveAllFinite is the obvious branchy check, the reference for AllFinite.

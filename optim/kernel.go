@@ -20,6 +20,15 @@ const (
 	opRMSMomentum                       // rmsMomentum(p, g, s1, s2; rh)
 	opRMSCentered                       // rmsCentered(p, g, s1, s2; rh)
 	opRMSCenteredMomentum               // rmsCenteredMomentum(p, g, s1, s2, s3; rh)
+	opNAdam                             // nadamKernel(p, g, s1, s2; nh)
+	opRAdamRect                         // radamRectKernel(p, g, s1, s2; h)
+	opRAdamPlain                        // radamPlainKernel(p, g, s1, s2; h)
+	opAdamax                            // adamaxKernel(p, g, s1, s2; h)
+	opAdamHD                            // adamHDKernel(p, g, s1, s2, s3; h)
+	opSGDHD                             // sgdHDKernel(p, g, s1; alpha, wd)
+	opAdadelta                          // adadeltaKernel(p, g, s1, s2; lr, rho, rho1, eps, wd)
+	opASGD                              // asgdKernel(p, g, s1; decay, eta, wd, mu; false)
+	opASGDCopy                          // asgdKernel(p, g, s1; decay, eta, wd, mu; true)
 )
 
 // vecOp is one call of an element-wise kernel over whole vectors: the
@@ -35,6 +44,7 @@ type vecOp struct {
 	k          [5]float32
 	h          adamHyper
 	rh         rmsHyper
+	nh         nadamHyper
 }
 
 // do runs the kernel over [lo, hi) one chunk at a time, so that the
@@ -91,6 +101,22 @@ func (op *vecOp) chunk(lo, hi int) bool {
 			return rmsCenteredAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], &op.rh)
 		case opRMSCenteredMomentum:
 			return rmsCenteredMomentumAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], &op.rh)
+		case opNAdam:
+			return nadamAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], &op.nh)
+		case opRAdamRect:
+			return radamRectAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], &op.h)
+		case opRAdamPlain:
+			return radamPlainAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], &op.h)
+		case opAdamax:
+			return adamaxAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], &op.h)
+		case opAdamHD:
+			return adamHDAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], &op.h)
+		case opSGDHD:
+			return sgdHDAsm(p, g, op.s1[lo:hi], k[0], k[1])
+		case opAdadelta:
+			return adadeltaAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], k[0], k[1], k[2], k[3], k[4])
+		case opASGD, opASGDCopy:
+			return asgdAsm(p, g, op.s1[lo:hi], k[0], k[1], k[2], k[3], op.kind == opASGDCopy)
 		}
 		panic("optim: unknown kernel")
 	}
@@ -125,6 +151,22 @@ func (op *vecOp) chunk(lo, hi int) bool {
 		rmsCentered(p, g, op.s1[lo:hi], op.s2[lo:hi], op.rh)
 	case opRMSCenteredMomentum:
 		rmsCenteredMomentum(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], op.rh)
+	case opNAdam:
+		nadamKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], op.nh)
+	case opRAdamRect:
+		radamRectKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], op.h)
+	case opRAdamPlain:
+		radamPlainKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], op.h)
+	case opAdamax:
+		adamaxKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], op.h)
+	case opAdamHD:
+		adamHDKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], op.s3[lo:hi], op.h)
+	case opSGDHD:
+		sgdHDKernel(p, g, op.s1[lo:hi], k[0], k[1])
+	case opAdadelta:
+		adadeltaKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], k[0], k[1], k[2], k[3], k[4])
+	case opASGD, opASGDCopy:
+		asgdKernel(p, g, op.s1[lo:hi], k[0], k[1], k[2], k[3], op.kind == opASGDCopy)
 	default:
 		panic("optim: unknown kernel")
 	}

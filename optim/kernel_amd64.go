@@ -151,3 +151,73 @@ func dotDecayedAsm(g, p, u []float32, wd float32, s *[4]float64) {
 	p, u = p[:len(g)], u[:len(g)]
 	dotDecayedAVX2(ptr(g), ptr(p), ptr(u), len(g), wd, s)
 }
+
+//go:noescape
+func nadamAVX2(p, grad, m, v *float32, n int, h *nadamHyper) bool
+
+//go:noescape
+func radamRectAVX2(p, grad, m, v *float32, n int, h *adamHyper) bool
+
+//go:noescape
+func radamPlainAVX2(p, grad, m, v *float32, n int, h *adamHyper) bool
+
+//go:noescape
+func adamaxAVX2(p, grad, m, u *float32, n int, h *adamHyper) bool
+
+//go:noescape
+func adamHDAVX2(p, grad, m, v, u *float32, n int, h *adamHyper) bool
+
+//go:noescape
+func sgdHDAVX2(p, grad, prev *float32, n int, alpha, wd float32) bool
+
+//go:noescape
+func adadeltaAVX2(p, grad, v, u *float32, n int, lr, rho, rho1, eps, wd float32) bool
+
+//go:noescape
+func asgdAVX2(p, grad, ax *float32, n int, decay, eta, wd, mu float32) bool
+
+//go:noescape
+func asgdCopyAVX2(p, grad, ax *float32, n int, decay, eta, wd, mu float32) bool
+
+func nadamAsm(p, g, m, v []float32, h *nadamHyper) bool {
+	p, m, v = p[:len(g)], m[:len(g)], v[:len(g)]
+	return nadamAVX2(ptr(p), ptr(g), ptr(m), ptr(v), len(g), h)
+}
+
+func radamRectAsm(p, g, m, v []float32, h *adamHyper) bool {
+	p, m, v = p[:len(g)], m[:len(g)], v[:len(g)]
+	return radamRectAVX2(ptr(p), ptr(g), ptr(m), ptr(v), len(g), h)
+}
+
+func radamPlainAsm(p, g, m, v []float32, h *adamHyper) bool {
+	p, m, v = p[:len(g)], m[:len(g)], v[:len(g)]
+	return radamPlainAVX2(ptr(p), ptr(g), ptr(m), ptr(v), len(g), h)
+}
+
+func adamaxAsm(p, g, m, u []float32, h *adamHyper) bool {
+	p, m, u = p[:len(g)], m[:len(g)], u[:len(g)]
+	return adamaxAVX2(ptr(p), ptr(g), ptr(m), ptr(u), len(g), h)
+}
+
+func adamHDAsm(p, g, m, v, u []float32, h *adamHyper) bool {
+	p, m, v, u = p[:len(g)], m[:len(g)], v[:len(g)], u[:len(g)]
+	return adamHDAVX2(ptr(p), ptr(g), ptr(m), ptr(v), ptr(u), len(g), h)
+}
+
+func sgdHDAsm(p, g, prev []float32, alpha, wd float32) bool {
+	p, prev = p[:len(g)], prev[:len(g)]
+	return sgdHDAVX2(ptr(p), ptr(g), ptr(prev), len(g), alpha, wd)
+}
+
+func adadeltaAsm(p, g, v, u []float32, lr, rho, rho1, eps, wd float32) bool {
+	p, v, u = p[:len(g)], v[:len(g)], u[:len(g)]
+	return adadeltaAVX2(ptr(p), ptr(g), ptr(v), ptr(u), len(g), lr, rho, rho1, eps, wd)
+}
+
+func asgdAsm(p, g, ax []float32, decay, eta, wd, mu float32, copyAvg bool) bool {
+	p, ax = p[:len(g)], ax[:len(g)]
+	if copyAvg {
+		return asgdCopyAVX2(ptr(p), ptr(g), ptr(ax), len(g), decay, eta, wd, mu)
+	}
+	return asgdAVX2(ptr(p), ptr(g), ptr(ax), len(g), decay, eta, wd, mu)
+}

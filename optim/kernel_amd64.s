@@ -36,6 +36,8 @@ DATA expLow<>+0(SB)/4, $0x00800000
 GLOBL expLow<>(SB), RODATA|NOPTR, $4
 DATA signBit<>+0(SB)/4, $0x80000000
 GLOBL signBit<>(SB), RODATA|NOPTR, $4
+DATA one<>+0(SB)/4, $0x3f800000
+GLOBL one<>(SB), RODATA|NOPTR, $4
 
 // TAILMASK sets Y14 to the mask of the first r lanes (1 <= r <= 7); it
 // clobbers r and BX.
@@ -979,3 +981,573 @@ dddone:
 	VMOVUPD Y0, (DX)
 	VZEROUPPER
 	RET
+
+// NADAM on Y0 = p, Y1 = g, Y2 = m, Y3 = v with nadamHyper at R10 (nadam.go;
+// offsets checked by TestNAdamHyperLayout) in Y6 = b1, Y7 = b11, Y8 = b2,
+// Y9 = b21, Y11 = ibc2, Y12 = eps, Y13 = wd, Y10 = cg (cm broadcast here):
+//
+//	d = g + wd*p; m = b1*m + b11*d; v = b2*v + b21*(d*d)
+//	inv = 1 / (sqrt(v)*ibc2 + eps); p = (p - cg*(d*inv)) - cm*(m*inv)
+#define NADAM \
+	VMULPS       Y0, Y13, Y4;   \
+	VADDPS       Y1, Y4, Y4;    \
+	VMULPS       Y2, Y6, Y2;    \
+	VMULPS       Y4, Y7, Y1;    \
+	VADDPS       Y2, Y1, Y2;    \
+	VMULPS       Y4, Y4, Y5;    \
+	VMULPS       Y9, Y5, Y5;    \
+	VMULPS       Y3, Y8, Y3;    \
+	VADDPS       Y3, Y5, Y3;    \
+	VSQRTPS      Y3, Y5;        \
+	VMULPS       Y11, Y5, Y5;   \
+	VADDPS       Y12, Y5, Y5;   \
+	VBROADCASTSS one<>(SB), Y1; \
+	VDIVPS       Y5, Y1, Y5;    \
+	VMULPS       Y5, Y4, Y4;    \
+	VMULPS       Y4, Y10, Y4;   \
+	VSUBPS       Y4, Y0, Y0;    \
+	VMULPS       Y5, Y2, Y5;    \
+	VBROADCASTSS 32(R10), Y1;   \
+	VMULPS       Y5, Y1, Y5;    \
+	VSUBPS       Y5, Y0, Y0
+
+// RADAMRECT after ADAMMOMENTS: p -= ss * (m / (sqrt(v) + eps)).
+#define RADAMRECT \
+	VSQRTPS Y3, Y4;      \
+	VADDPS  Y12, Y4, Y4; \
+	VDIVPS  Y4, Y2, Y4;  \
+	VMULPS  Y4, Y10, Y4; \
+	VSUBPS  Y4, Y0, Y0
+
+// RADAMPLAIN after ADAMMOMENTS: p -= ss * m.
+#define RADAMPLAIN \
+	VMULPS Y2, Y10, Y4; \
+	VSUBPS Y4, Y0, Y0
+
+// ADAMAX on Y0 = p, Y1 = g, Y2 = m, Y3 = u with ADAMCONSTS:
+//
+//	d = g + wd*p; m = b1*m + b11*d; u = max(b2*u, |d| + eps); p -= ss*(m/u)
+//
+// the max as AMSMAX lowers it.
+#define ADAMAX \
+	VMULPS       Y0, Y13, Y4;       \
+	VADDPS       Y1, Y4, Y4;        \
+	VMULPS       Y2, Y6, Y2;        \
+	VMULPS       Y4, Y7, Y1;        \
+	VADDPS       Y2, Y1, Y2;        \
+	VMULPS       Y3, Y8, Y3;        \
+	VBROADCASTSS signBit<>(SB), Y1; \
+	VANDNPS      Y4, Y1, Y4;        \
+	VADDPS       Y12, Y4, Y4;       \
+	VXORPS       Y1, Y3, Y3;        \
+	VXORPS       Y1, Y4, Y4;        \
+	VMINPS       Y4, Y3, Y5;        \
+	VMINPS       Y3, Y5, Y3;        \
+	VORPS        Y5, Y3, Y3;        \
+	VXORPS       Y1, Y3, Y3;        \
+	VDIVPS       Y3, Y2, Y4;        \
+	VMULPS       Y4, Y10, Y4;       \
+	VSUBPS       Y4, Y0, Y0
+
+// ADAMHD after ADAMMOMENTS (ss = 1/(1-β1^t), pmul = α):
+//
+//	u = (m*ss) / (sqrt(v)*ibc2 + eps) in Y4; p -= pmul*u
+#define ADAMHD \
+	VSQRTPS      Y3, Y4;       \
+	VMULPS       Y11, Y4, Y4;  \
+	VADDPS       Y12, Y4, Y4;  \
+	VMULPS       Y10, Y2, Y1;  \
+	VDIVPS       Y4, Y1, Y4;   \
+	VBROADCASTSS 32(R10), Y1;  \
+	VMULPS       Y4, Y1, Y5;   \
+	VSUBPS       Y5, Y0, Y0
+
+// SGDHD on Y0 = p, Y1 = g; Y8 = alpha, Y9 = wd: d = g + wd*p (Y3, stored
+// as prev); p -= alpha*d.
+#define SGDHD \
+	VMULPS Y0, Y9, Y3; \
+	VADDPS Y3, Y1, Y3; \
+	VMULPS Y3, Y8, Y4; \
+	VSUBPS Y4, Y0, Y0
+
+// ADADELTA on Y0 = p, Y1 = g, Y2 = v, Y3 = u; Y8 = lr, Y9 = rho,
+// Y10 = rho1, Y11 = eps, Y12 = wd:
+//
+//	d = g + wd*p; v = rho*v + rho1*(d*d)
+//	delta = sqrt(u+eps) / sqrt(v+eps) * d; u = rho*u + rho1*(delta*delta)
+//	p -= lr*delta
+#define ADADELTA \
+	VMULPS  Y0, Y12, Y4; \
+	VADDPS  Y4, Y1, Y4;  \
+	VMULPS  Y2, Y9, Y2;  \
+	VMULPS  Y4, Y4, Y5;  \
+	VMULPS  Y5, Y10, Y5; \
+	VADDPS  Y5, Y2, Y2;  \
+	VADDPS  Y11, Y3, Y5; \
+	VSQRTPS Y5, Y5;      \
+	VADDPS  Y11, Y2, Y1; \
+	VSQRTPS Y1, Y1;      \
+	VDIVPS  Y1, Y5, Y5;  \
+	VMULPS  Y4, Y5, Y5;  \
+	VMULPS  Y3, Y9, Y3;  \
+	VMULPS  Y5, Y5, Y1;  \
+	VMULPS  Y1, Y10, Y1; \
+	VADDPS  Y1, Y3, Y3;  \
+	VMULPS  Y5, Y8, Y5;  \
+	VSUBPS  Y5, Y0, Y0
+
+// ASGDP on Y0 = p, Y1 = g; Y8 = decay, Y9 = eta, Y10 = wd:
+// p = p*decay - eta*(g + wd*p).
+#define ASGDP \
+	VMULPS Y0, Y10, Y3; \
+	VADDPS Y3, Y1, Y3;  \
+	VMULPS Y3, Y9, Y3;  \
+	VMULPS Y8, Y0, Y0;  \
+	VSUBPS Y3, Y0, Y0
+
+// ASGDAVG: ax (Y2) += mu*(p - ax), Y11 = mu.
+#define ASGDAVG \
+	VSUBPS Y2, Y0, Y4;  \
+	VMULPS Y4, Y11, Y4; \
+	VADDPS Y4, Y2, Y2
+
+// func nadamAVX2(p, grad, m, v *float32, n int, h *nadamHyper) bool
+TEXT ·nadamAVX2(SB), NOSPLIT, $0-49
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ h+40(FP), R10
+	VBROADCASTSS 0(R10), Y6
+	VBROADCASTSS 4(R10), Y7
+	VBROADCASTSS 8(R10), Y8
+	VBROADCASTSS 12(R10), Y9
+	VBROADCASTSS 16(R10), Y11
+	VBROADCASTSS 20(R10), Y12
+	VBROADCASTSS 24(R10), Y13
+	VBROADCASTSS 28(R10), Y10
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT natail
+
+naloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y3
+	NADAM
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y3, (R8)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE naloop
+
+natail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ nadone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y3
+	NADAM
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y3, Y14, (R8)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+nadone:
+	RETFINITE(ret+48(FP))
+
+// func radamRectAVX2(p, grad, m, v *float32, n int, h *adamHyper) bool
+TEXT ·radamRectAVX2(SB), NOSPLIT, $0-49
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ h+40(FP), R10
+	VBROADCASTSS 0(R10), Y6
+	VBROADCASTSS 4(R10), Y7
+	VBROADCASTSS 8(R10), Y8
+	VBROADCASTSS 12(R10), Y9
+	VBROADCASTSS 16(R10), Y10
+	VBROADCASTSS 20(R10), Y11
+	VBROADCASTSS 24(R10), Y12
+	VBROADCASTSS 28(R10), Y13
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT rrtail
+
+rrloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y3
+	ADAMMOMENTS; RADAMRECT
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y3, (R8)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE rrloop
+
+rrtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ rrdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y3
+	ADAMMOMENTS; RADAMRECT
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y3, Y14, (R8)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+rrdone:
+	RETFINITE(ret+48(FP))
+
+// func radamPlainAVX2(p, grad, m, v *float32, n int, h *adamHyper) bool
+TEXT ·radamPlainAVX2(SB), NOSPLIT, $0-49
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ h+40(FP), R10
+	VBROADCASTSS 0(R10), Y6
+	VBROADCASTSS 4(R10), Y7
+	VBROADCASTSS 8(R10), Y8
+	VBROADCASTSS 12(R10), Y9
+	VBROADCASTSS 16(R10), Y10
+	VBROADCASTSS 20(R10), Y11
+	VBROADCASTSS 24(R10), Y12
+	VBROADCASTSS 28(R10), Y13
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT rpltail
+
+rplloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y3
+	ADAMMOMENTS; RADAMPLAIN
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y3, (R8)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE rplloop
+
+rpltail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ rpldone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y3
+	ADAMMOMENTS; RADAMPLAIN
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y3, Y14, (R8)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+rpldone:
+	RETFINITE(ret+48(FP))
+
+// func adamaxAVX2(p, grad, m, u *float32, n int, h *adamHyper) bool
+TEXT ·adamaxAVX2(SB), NOSPLIT, $0-49
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ u+24(FP), R8
+	MOVQ n+32(FP), CX
+	MOVQ h+40(FP), R10
+	VBROADCASTSS 0(R10), Y6
+	VBROADCASTSS 4(R10), Y7
+	VBROADCASTSS 8(R10), Y8
+	VBROADCASTSS 12(R10), Y9
+	VBROADCASTSS 16(R10), Y10
+	VBROADCASTSS 20(R10), Y11
+	VBROADCASTSS 24(R10), Y12
+	VBROADCASTSS 28(R10), Y13
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT axtail
+
+axloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y3
+	ADAMAX
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y3, (R8)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE axloop
+
+axtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ axdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y3
+	ADAMAX
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y3, Y14, (R8)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+axdone:
+	RETFINITE(ret+48(FP))
+
+// func adamHDAVX2(p, grad, m, v, u *float32, n int, h *adamHyper) bool
+TEXT ·adamHDAVX2(SB), NOSPLIT, $0-57
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), R8
+	MOVQ u+32(FP), R9
+	MOVQ n+40(FP), CX
+	MOVQ h+48(FP), R10
+	VBROADCASTSS 0(R10), Y6
+	VBROADCASTSS 4(R10), Y7
+	VBROADCASTSS 8(R10), Y8
+	VBROADCASTSS 12(R10), Y9
+	VBROADCASTSS 16(R10), Y10
+	VBROADCASTSS 20(R10), Y11
+	VBROADCASTSS 24(R10), Y12
+	VBROADCASTSS 28(R10), Y13
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT ahdtail
+
+ahdloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y3
+	ADAMMOMENTS; ADAMHD
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y3, (R8)(AX*4)
+	VMOVUPS Y4, (R9)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE ahdloop
+
+ahdtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ ahddone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y3
+	ADAMMOMENTS; ADAMHD
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y3, Y14, (R8)(AX*4)
+	VMASKMOVPS Y4, Y14, (R9)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+ahddone:
+	RETFINITE(ret+56(FP))
+
+// func sgdHDAVX2(p, grad, prev *float32, n int, alpha, wd float32) bool
+TEXT ·sgdHDAVX2(SB), NOSPLIT, $0-41
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ prev+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS alpha+32(FP), Y8
+	VBROADCASTSS wd+36(FP), Y9
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT shdtail
+
+shdloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	SGDHD
+	VMOVUPS Y3, (DX)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE shdloop
+
+shdtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ shddone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	SGDHD
+	VMASKMOVPS Y3, Y14, (DX)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+shddone:
+	RETFINITE(ret+40(FP))
+
+// func adadeltaAVX2(p, grad, v, u *float32, n int, lr, rho, rho1, eps, wd float32) bool
+TEXT ·adadeltaAVX2(SB), NOSPLIT, $0-65
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ u+24(FP), R8
+	MOVQ n+32(FP), CX
+	VBROADCASTSS lr+40(FP), Y8
+	VBROADCASTSS rho+44(FP), Y9
+	VBROADCASTSS rho1+48(FP), Y10
+	VBROADCASTSS eps+52(FP), Y11
+	VBROADCASTSS wd+56(FP), Y12
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT addtail
+
+addloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y3
+	ADADELTA
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y3, (R8)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE addloop
+
+addtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ adddone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y3
+	ADADELTA
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y3, Y14, (R8)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+adddone:
+	RETFINITE(ret+64(FP))
+
+// func asgdAVX2(p, grad, ax *float32, n int, decay, eta, wd, mu float32) bool
+TEXT ·asgdAVX2(SB), NOSPLIT, $0-49
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ ax+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS decay+32(FP), Y8
+	VBROADCASTSS eta+36(FP), Y9
+	VBROADCASTSS wd+40(FP), Y10
+	VBROADCASTSS mu+44(FP), Y11
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT asgtail
+
+asgloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	ASGDP; ASGDAVG
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y2, (DX)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE asgloop
+
+asgtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ asgdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	ASGDP; ASGDAVG
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+asgdone:
+	RETFINITE(ret+48(FP))
+
+// func asgdCopyAVX2(p, grad, ax *float32, n int, decay, eta, wd, mu float32) bool
+TEXT ·asgdCopyAVX2(SB), NOSPLIT, $0-49
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ ax+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS decay+32(FP), Y8
+	VBROADCASTSS eta+36(FP), Y9
+	VBROADCASTSS wd+40(FP), Y10
+	VBROADCASTSS mu+44(FP), Y11
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT asctail
+
+ascloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	ASGDP
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y0, (DX)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE ascloop
+
+asctail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ ascdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	ASGDP
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	VMASKMOVPS Y0, Y14, (DX)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+ascdone:
+	RETFINITE(ret+48(FP))
+

@@ -29,3 +29,12 @@ func rmsCenteredAsm(_, _, _, _ []float32, _ *rmsHyper) bool            { return 
 func rmsCenteredMomentumAsm(_, _, _, _, _ []float32, _ *rmsHyper) bool { return noAsm() }
 func sumSquaresAsm([]float32, *[4]float64)                             { noAsm() }
 func dotDecayedAsm(_, _, _ []float32, _ float32, _ *[4]float64)        { noAsm() }
+
+func nadamAsm(_, _, _, _ []float32, _ *nadamHyper) bool            { return noAsm() }
+func radamRectAsm(_, _, _, _ []float32, _ *adamHyper) bool         { return noAsm() }
+func radamPlainAsm(_, _, _, _ []float32, _ *adamHyper) bool        { return noAsm() }
+func adamaxAsm(_, _, _, _ []float32, _ *adamHyper) bool            { return noAsm() }
+func adamHDAsm(_, _, _, _, _ []float32, _ *adamHyper) bool         { return noAsm() }
+func sgdHDAsm(_, _, _ []float32, _, _ float32) bool                { return noAsm() }
+func adadeltaAsm(_, _, _, _ []float32, _, _, _, _, _ float32) bool { return noAsm() }
+func asgdAsm(_, _, _ []float32, _, _, _, _ float32, _ bool) bool   { return noAsm() }

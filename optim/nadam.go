@@ -80,7 +80,13 @@ func (o *NAdam) Momentum() float64 { return o.beta1 }
 func (o *NAdam) SetMomentum(m float64) { o.beta1 = m }
 
 // Step applies one NAdam update to params in place.
-func (o *NAdam) Step(params, grads []float32) {
+func (o *NAdam) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *NAdam) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *NAdam) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	t, b1, b2 := float64(o.t), o.beta1, o.cfg.Beta2
@@ -96,9 +102,12 @@ func (o *NAdam) Step(params, grads []float32) {
 		ibc2: float32(1 / sqrt64(1-pow(b2, o.t))), eps: float32(o.cfg.Eps), wd: float32(o.cfg.WeightDecay),
 		cg: float32(o.lr * (1 - mu) / (1 - o.muProduct)), cm: float32(o.lr * muNext / (1 - next)),
 	}
-	nadamKernel(params, grads, o.m, o.v, h)
+	op := vecOp{kind: opNAdam, check: check, p: params, g: grads, s1: o.m, s2: o.v, nh: h}
+	return op.run(o.n)
 }
 
+// nadamHyper holds NAdam's per-step constants. The assembly kernel reads
+// its fields by offset (TestNAdamHyperLayout).
 type nadamHyper struct {
 	b1, b11, b2, b21 float32
 	ibc2, eps, wd    float32 // 1/√(1-β2^t), eps, coupled decay

@@ -37,8 +37,7 @@ type Optimizer interface {
 }
 
 // FiniteStepper is implemented by the rules whose kernels can check the
-// updated parameters while they write them: SGD, Adam and AdamW (with or
-// without AMSGrad), Adagrad and RMSprop. StepFinite(params, grads) is Step(params, grads)
+// updated parameters while they write them: every rule but Rprop. StepFinite(params, grads) is Step(params, grads)
 // followed by AllFinite(params), bitwise the same update, in one pass over
 // the vectors instead of two. Like Step it never allocates and is not safe
 // for concurrent use. StepFinite (the function) uses it when the rule has
@@ -85,6 +84,13 @@ var (
 	_ FiniteStepper = (*Adam)(nil)
 	_ FiniteStepper = (*Adagrad)(nil)
 	_ FiniteStepper = (*RMSprop)(nil)
+	_ FiniteStepper = (*Adadelta)(nil)
+	_ FiniteStepper = (*NAdam)(nil)
+	_ FiniteStepper = (*RAdam)(nil)
+	_ FiniteStepper = (*Adamax)(nil)
+	_ FiniteStepper = (*ASGD)(nil)
+	_ FiniteStepper = (*SGDHD)(nil)
+	_ FiniteStepper = (*AdamHD)(nil)
 	_ Momentumer    = (*SGD)(nil)
 	_ Momentumer    = (*RMSprop)(nil)
 	_ Momentumer    = (*Adam)(nil)

@@ -70,7 +70,13 @@ func (o *RAdam) Momentum() float64 { return o.beta1 }
 func (o *RAdam) SetMomentum(m float64) { o.beta1 = m }
 
 // Step applies one RAdam update to params in place.
-func (o *RAdam) Step(params, grads []float32) {
+func (o *RAdam) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *RAdam) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *RAdam) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	b1, b2, t := o.beta1, o.cfg.Beta2, float64(o.t)
@@ -82,11 +88,12 @@ func (o *RAdam) Step(params, grads []float32) {
 	if rhoT > 5 {
 		rect := math.Sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT))
 		h.ss = float32(o.lr * rect * sqrt64(bc2) / bc1)
-		radamRectKernel(params, grads, o.m, o.v, h)
-	} else {
-		h.ss = float32(o.lr / bc1)
-		radamPlainKernel(params, grads, o.m, o.v, h)
+		op := vecOp{kind: opRAdamRect, check: check, p: params, g: grads, s1: o.m, s2: o.v, h: h}
+		return op.run(o.n)
 	}
+	h.ss = float32(o.lr / bc1)
+	op := vecOp{kind: opRAdamPlain, check: check, p: params, g: grads, s1: o.m, s2: o.v, h: h}
+	return op.run(o.n)
 }
 
 // radamRectKernel is the rectified step: p -= ss·m/(√v + eps).

@@ -64,12 +64,19 @@ func (o *SGDHD) LR() float64 { return o.alpha }
 func (o *SGDHD) SetLR(lr float64) { o.alpha = lr }
 
 // Step updates α, then params in place.
-func (o *SGDHD) Step(params, grads []float32) {
+func (o *SGDHD) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *SGDHD) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *SGDHD) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	o.t++
 	wd := float32(o.cfg.WeightDecay)
 	o.alpha += o.cfg.Beta * dotDecayed(grads, params, o.prev, wd)
-	sgdHDKernel(params, grads, o.prev, float32(o.alpha), wd)
+	op := vecOp{kind: opSGDHD, check: check, p: params, g: grads, s1: o.prev, k: [5]float32{float32(o.alpha), wd}}
+	return op.run(o.n)
 }
 
 // dotDecayed returns Σ (g+wd·p)·u in float64, in index order (four
