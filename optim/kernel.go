@@ -29,6 +29,7 @@ const (
 	opAdadelta                          // adadeltaKernel(p, g, s1, s2; lr, rho, rho1, eps, wd)
 	opASGD                              // asgdKernel(p, g, s1; decay, eta, wd, mu; false)
 	opASGDCopy                          // asgdKernel(p, g, s1; decay, eta, wd, mu; true)
+	opRprop                             // rpropKernel(p, g, s1, s2; etaMinus, etaPlus, smin, smax)
 )
 
 // vecOp is one call of an element-wise kernel over whole vectors: the
@@ -117,6 +118,8 @@ func (op *vecOp) chunk(lo, hi int) bool {
 			return adadeltaAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], k[0], k[1], k[2], k[3], k[4])
 		case opASGD, opASGDCopy:
 			return asgdAsm(p, g, op.s1[lo:hi], k[0], k[1], k[2], k[3], op.kind == opASGDCopy)
+		case opRprop:
+			return rpropAsm(p, g, op.s1[lo:hi], op.s2[lo:hi], k[0], k[1], k[2], k[3])
 		}
 		panic("optim: unknown kernel")
 	}
@@ -167,6 +170,8 @@ func (op *vecOp) chunk(lo, hi int) bool {
 		adadeltaKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], k[0], k[1], k[2], k[3], k[4])
 	case opASGD, opASGDCopy:
 		asgdKernel(p, g, op.s1[lo:hi], k[0], k[1], k[2], k[3], op.kind == opASGDCopy)
+	case opRprop:
+		rpropKernel(p, g, op.s1[lo:hi], op.s2[lo:hi], k[0], k[1], k[2], k[3])
 	default:
 		panic("optim: unknown kernel")
 	}

@@ -221,3 +221,11 @@ func asgdAsm(p, g, ax []float32, decay, eta, wd, mu float32, copyAvg bool) bool 
 	}
 	return asgdAVX2(ptr(p), ptr(g), ptr(ax), len(g), decay, eta, wd, mu)
 }
+
+//go:noescape
+func rpropAVX2(p, grad, prev, step *float32, n int, etaMinus, etaPlus, smin, smax float32) bool
+
+func rpropAsm(p, g, prev, step []float32, etaMinus, etaPlus, smin, smax float32) bool {
+	p, prev, step = p[:len(g)], prev[:len(g)], step[:len(g)]
+	return rpropAVX2(ptr(p), ptr(g), ptr(prev), ptr(step), len(g), etaMinus, etaPlus, smin, smax)
+}

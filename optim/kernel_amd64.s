@@ -38,6 +38,8 @@ DATA signBit<>+0(SB)/4, $0x80000000
 GLOBL signBit<>(SB), RODATA|NOPTR, $4
 DATA one<>+0(SB)/4, $0x3f800000
 GLOBL one<>(SB), RODATA|NOPTR, $4
+DATA absMask<>+0(SB)/4, $0x7fffffff
+GLOBL absMask<>(SB), RODATA|NOPTR, $4
 
 // TAILMASK sets Y14 to the mask of the first r lanes (1 <= r <= 7); it
 // clobbers r and BX.
@@ -1550,4 +1552,111 @@ asctail:
 
 ascdone:
 	RETFINITE(ret+48(FP))
+
+
+// RPROPCONSTS completes the constants of RPROP from the arguments
+// broadcast in Y9 = etaPlus, Y10 = etaMinus, Y12 = smin, Y13 = smax:
+// Y8 = 0x7fffffff, Y11 = 1.0, Y9 = bits(1)^bits(etaPlus), Y10 =
+// bits(1)^bits(etaMinus), Y12 = -smin.
+#define RPROPCONSTS \
+	VPBROADCASTD absMask<>(SB), Y8;  \
+	VBROADCASTSS one<>(SB), Y11;     \
+	VPXOR        Y11, Y9, Y9;        \
+	VPXOR        Y11, Y10, Y10;      \
+	VBROADCASTSS signBit<>(SB), Y5;  \
+	VXORPS       Y5, Y12, Y12
+
+// RPROP on Y0 = p, Y1 = g, Y2 = prev, Y3 = step, rpropKernel's bit masks
+// lane by lane (Y7 is zero from VPXOR, Y5 the sign bit):
+//
+//	cb = bits(g*prev); nz = (cb&abs + abs)>>31
+//	neg = -(cb>>31 & nz); pos = -(^cb>>31 & nz)
+//	step = min(max(step * frombits(one ^ xPlus&pos ^ xMinus&neg), smin), smax)
+//	gb = bits(g) &^ neg; gnz = -((gb&abs + abs)>>31)
+//	p -= frombits((bits(step) | gb&sign) & gnz); prev = gb
+//
+// with max and min as gc lowers them (see AMSMAX).
+#define RPROP \
+	VMULPS       Y2, Y1, Y4;        \
+	VPAND        Y8, Y4, Y5;        \
+	VPADDD       Y8, Y5, Y5;        \
+	VPSRLD       $31, Y5, Y5;       \
+	VPSRLD       $31, Y4, Y6;       \
+	VPANDN       Y5, Y6, Y4;        \
+	VPAND        Y5, Y6, Y6;        \
+	VPXOR        Y7, Y7, Y7;        \
+	VPSUBD       Y6, Y7, Y6;        \
+	VPSUBD       Y4, Y7, Y4;        \
+	VPAND        Y9, Y4, Y4;        \
+	VPAND        Y10, Y6, Y5;       \
+	VPXOR        Y5, Y4, Y4;        \
+	VPXOR        Y11, Y4, Y4;       \
+	VMULPS       Y4, Y3, Y3;        \
+	VBROADCASTSS signBit<>(SB), Y5; \
+	VXORPS       Y5, Y3, Y3;        \
+	VMINPS       Y12, Y3, Y4;       \
+	VMINPS       Y3, Y4, Y3;        \
+	VORPS        Y4, Y3, Y3;        \
+	VXORPS       Y5, Y3, Y3;        \
+	VMINPS       Y13, Y3, Y4;       \
+	VMINPS       Y3, Y4, Y3;        \
+	VORPS        Y4, Y3, Y3;        \
+	VPANDN       Y1, Y6, Y2;        \
+	VPAND        Y8, Y2, Y4;        \
+	VPADDD       Y8, Y4, Y4;        \
+	VPSRLD       $31, Y4, Y4;       \
+	VPSUBD       Y4, Y7, Y4;        \
+	VPAND        Y5, Y2, Y6;        \
+	VPOR         Y3, Y6, Y6;        \
+	VPAND        Y4, Y6, Y6;        \
+	VSUBPS       Y6, Y0, Y0
+
+// func rpropAVX2(p, grad, prev, step *float32, n int, etaMinus, etaPlus, smin, smax float32) bool
+TEXT ·rpropAVX2(SB), NOSPLIT, $0-57
+	MOVQ p+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ prev+16(FP), DX
+	MOVQ step+24(FP), R8
+	MOVQ n+32(FP), CX
+	VBROADCASTSS etaMinus+40(FP), Y10
+	VBROADCASTSS etaPlus+44(FP), Y9
+	VBROADCASTSS smin+48(FP), Y12
+	VBROADCASTSS smax+52(FP), Y13
+	RPROPCONSTS
+	VPXOR Y15, Y15, Y15
+	XORQ AX, AX
+	SUBQ $8, CX
+	JLT rprtail
+
+rprloop:
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS (SI)(AX*4), Y1
+	VMOVUPS (DX)(AX*4), Y2
+	VMOVUPS (R8)(AX*4), Y3
+	RPROP
+	VMOVUPS Y3, (R8)(AX*4)
+	VMOVUPS Y2, (DX)(AX*4)
+	VMOVUPS Y0, (DI)(AX*4)
+	FINITE(Y0, Y5)
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JLE rprloop
+
+rprtail:
+	ADDQ $8, CX
+	SUBQ AX, CX
+	JEQ rprdone
+	TAILMASK(CX)
+	VMASKMOVPS (DI)(AX*4), Y14, Y0
+	VMASKMOVPS (SI)(AX*4), Y14, Y1
+	VMASKMOVPS (DX)(AX*4), Y14, Y2
+	VMASKMOVPS (R8)(AX*4), Y14, Y3
+	RPROP
+	VMASKMOVPS Y3, Y14, (R8)(AX*4)
+	VMASKMOVPS Y2, Y14, (DX)(AX*4)
+	VMASKMOVPS Y0, Y14, (DI)(AX*4)
+	FINITETAIL(Y0, Y5)
+
+rprdone:
+	RETFINITE(ret+56(FP))
 

@@ -38,3 +38,5 @@ func adamHDAsm(_, _, _, _, _ []float32, _ *adamHyper) bool         { return noAs
 func sgdHDAsm(_, _, _ []float32, _, _ float32) bool                { return noAsm() }
 func adadeltaAsm(_, _, _, _ []float32, _, _, _, _, _ float32) bool { return noAsm() }
 func asgdAsm(_, _, _ []float32, _, _, _, _ float32, _ bool) bool   { return noAsm() }
+
+func rpropAsm(_, _, _, _ []float32, _, _, _, _ float32) bool { return noAsm() }

@@ -236,7 +236,32 @@ func kernelCases() []kernelCase {
 				}})
 		}
 	}
+	for _, k := range [][4]float32{{0.5, 1.2, 1e-6, 50}, {0.3, 1.5, 0, 1}, {0.5, 1.2, 1e30, 3e38}} {
+		cs = append(cs, kernelCase{fmt.Sprintf("rprop/%v", k), 4,
+			func(vs [][]float32) bool {
+				rpropKernel(vs[0], vs[1], vs[2], vs[3], k[0], k[1], k[2], k[3])
+				return finiteRef(vs[0])
+			},
+			func(vs [][]float32) vecOp {
+				return vecOp{kind: opRprop, check: true, p: vs[0], g: vs[1], s1: vs[2], s2: vs[3], k: [5]float32{k[0], k[1], k[2], k[3]}}
+			}})
+	}
 	return cs
+}
+
+// rpropOneNaN replaces prev (vs[2]) by 1 where both it and g (vs[1]) are
+// NaN. Rprop branches on the sign bit of g·prev, and when both are NaN that
+// is the sign of whichever NaN the multiplication returns: the first
+// operand's, which gc picks by register allocation (see checkSameKernel).
+// So there the Go loop itself has no one answer; everywhere else the bits
+// must match. (prev holds the last gradient, so it is NaN only after a NaN
+// gradient was stepped with.)
+func rpropOneNaN(vs [][]float32) {
+	for i, g := range vs[1] {
+		if g != g && vs[2][i] != vs[2][i] {
+			vs[2][i] = 1
+		}
+	}
 }
 
 // smallGradAvg keeps centered RMSprop's v - ga² non-negative, so that its
@@ -348,6 +373,10 @@ func oneNaNInputs(r *rand.Rand, nvec, n, off int) (a, b [][]float32) {
 // match.
 func checkSameKernel(t *testing.T, kc kernelCase, ref, got [][]float32, asm, exactNaN bool, what string) {
 	t.Helper()
+	if strings.HasPrefix(kc.name, "rprop") {
+		rpropOneNaN(ref)
+		rpropOneNaN(got)
+	}
 	in := make([][]float32, len(ref))
 	for i, v := range ref {
 		in[i] = append([]float32(nil), v...)

@@ -37,7 +37,7 @@ type Optimizer interface {
 }
 
 // FiniteStepper is implemented by the rules whose kernels can check the
-// updated parameters while they write them: every rule but Rprop. StepFinite(params, grads) is Step(params, grads)
+// updated parameters while they write them: every rule of the package. StepFinite(params, grads) is Step(params, grads)
 // followed by AllFinite(params), bitwise the same update, in one pass over
 // the vectors instead of two. Like Step it never allocates and is not safe
 // for concurrent use. StepFinite (the function) uses it when the rule has
@@ -91,6 +91,7 @@ var (
 	_ FiniteStepper = (*ASGD)(nil)
 	_ FiniteStepper = (*SGDHD)(nil)
 	_ FiniteStepper = (*AdamHD)(nil)
+	_ FiniteStepper = (*Rprop)(nil)
 	_ Momentumer    = (*SGD)(nil)
 	_ Momentumer    = (*RMSprop)(nil)
 	_ Momentumer    = (*Adam)(nil)

@@ -49,10 +49,10 @@ func (c RpropConfig) validate(n int) error {
 // Step makes one branch-free pass over 4 vectors and never allocates. Not
 // safe for concurrent use; call NewRprop.
 type Rprop struct {
-	cfg  RpropConfig
-	n    int
-	prev []float32 // the previous (masked) gradient, (n)
-	step []float32 // step_size per parameter, (n)
+	cfg   RpropConfig
+	n     int
+	prev  []float32 // the previous (masked) gradient, (n)
+	steps []float32 // step_size per parameter, (n)
 
 	lr float64
 	t  int64
@@ -63,7 +63,7 @@ func NewRprop(n int, cfg RpropConfig) (*Rprop, error) {
 	if err := cfg.validate(n); err != nil {
 		return nil, err
 	}
-	return &Rprop{cfg: cfg, n: n, prev: make([]float32, n), step: make([]float32, n), lr: cfg.LR}, nil
+	return &Rprop{cfg: cfg, n: n, prev: make([]float32, n), steps: make([]float32, n), lr: cfg.LR}, nil
 }
 
 // Name returns "rprop".
@@ -76,14 +76,21 @@ func (o *Rprop) LR() float64 { return o.lr }
 func (o *Rprop) SetLR(lr float64) { o.lr = lr }
 
 // Step applies one Rprop update to params in place.
-func (o *Rprop) Step(params, grads []float32) {
+func (o *Rprop) Step(params, grads []float32) { o.step(params, grads, false) }
+
+// StepFinite is Step that also reports whether every updated parameter is
+// finite, checked in the same pass (see FiniteStepper).
+func (o *Rprop) StepFinite(params, grads []float32) bool { return o.step(params, grads, true) }
+
+func (o *Rprop) step(params, grads []float32, check bool) bool {
 	checkLen(o.n, params, grads)
 	if o.t == 0 {
-		fill(o.step, float32(o.lr))
+		fill(o.steps, float32(o.lr))
 	}
 	o.t++
-	rpropKernel(params, grads, o.prev, o.step,
-		float32(o.cfg.EtaMinus), float32(o.cfg.EtaPlus), float32(o.cfg.StepMin), float32(o.cfg.StepMax))
+	op := vecOp{kind: opRprop, check: check, p: params, g: grads, s1: o.prev, s2: o.steps,
+		k: [5]float32{float32(o.cfg.EtaMinus), float32(o.cfg.EtaPlus), float32(o.cfg.StepMin), float32(o.cfg.StepMax)}}
+	return op.run(o.n)
 }
 
 // rpropKernel is branch-free over the signs (with random signs, as in
@@ -112,7 +119,7 @@ const absMask = 0x7fffffff
 
 // State returns "step", "lr", "prev" and "step_size".
 func (o *Rprop) State() []NamedVec {
-	return []NamedVec{scalar("step", float64(o.t)), scalar("lr", o.lr), vec32("prev", o.prev), vec32("step_size", o.step)}
+	return []NamedVec{scalar("step", float64(o.t)), scalar("lr", o.lr), vec32("prev", o.prev), vec32("step_size", o.steps)}
 }
 
 // LoadState restores what State returned.
@@ -124,6 +131,6 @@ func (o *Rprop) LoadState(st []NamedVec) error {
 	}
 	o.t, o.lr = t, lr
 	copy(o.prev, prev)
-	copy(o.step, step)
+	copy(o.steps, step)
 	return nil
 }
