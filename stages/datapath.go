@@ -70,10 +70,18 @@ type DataConfig struct {
 	AllowNoTarget bool
 	// SkipBadShards is how many unreadable parts of the data (files whose metadata
 	// cannot be read, shards that cannot be decoded) the run may leave out, each logged
-	// (--skip-bad-shards, default 0: the first one is an error; >= 0). They are found
+	// (--skip-bad-shards, default 0: the first one is an error; >= 0). Most are found
 	// before training (by the feature fit, or by one read of the data when Spec is
-	// given), so the run, its statistics and a resume see the same smaller dataset;
-	// DataPath.Bad lists them. A part more is an error naming it.
+	// given), so the run, its statistics and a resume see the same smaller dataset. A
+	// shard that fails during the run (an I/O error, a file changed or truncated since)
+	// counts against the same budget, each shard once: the reader keeps the rows it
+	// read before the failure, leaves out the rest of the shard and the whole shard in
+	// later epochs, and the epoch goes on shorter (see Reader; the plan and the row
+	// indices stay those of the whole data). The shuffler cannot take such a short epoch
+	// yet (see DataPath.AddShuffle): through it, a shard failing during the run still
+	// stops the run. A mid-epoch resume after such a failure is not exact: see
+	// DataPath.CheckResume. DataPath.Bad lists every part left out. A part more is an
+	// error naming it.
 	SkipBadShards int
 	Mem           memory.Allocator // allocator of every record (default memory.DefaultAllocator)
 	Logger        *zap.Logger      // nil = zap.NewNop()
@@ -166,7 +174,9 @@ type DataPath struct {
 	Plan    *Plan
 	Quality *Quality
 	// Bad lists the parts of the data left out as unreadable (DataConfig.SkipBadShards),
-	// in the order found; nil when none.
+	// in the order found; nil when none. The parts found before the run come first; the
+	// reader appends those it meets during the run (MidRun), so read Bad after the
+	// graph's Run has returned, or call BadShards.
 	Bad []BadShard
 
 	cfg       DataConfig
@@ -292,6 +302,22 @@ func (d *DataPath) CacheBytes() int64 {
 	return d.reader.CacheBytes()
 }
 
+// BadShards returns a copy of Bad, never nil (so that a checkpoint's JSON tells "none" from
+// "not recorded"). Safe to call while the graph runs (a checkpoint written during the run
+// must use it rather than read Bad).
+func (d *DataPath) BadShards() []BadShard {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append(make([]BadShard, 0, len(d.Bad)), d.Bad...)
+}
+
+// addBad appends a part the reader left out during the run.
+func (d *DataPath) addBad(b BadShard) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.Bad = append(d.Bad, b)
+}
+
 // Config returns the configuration in use, defaults filled in.
 func (d *DataPath) Config() DataConfig { return d.cfg }
 
@@ -315,6 +341,8 @@ func (d *DataPath) Add(g *pipeline.Graph, from Position) (*pipeline.Stream[Batch
 // returns the stream of records with RowColumn. A resume inside an epoch rebuilds the
 // shuffle state from from by an index-only replay (Plan.Resume) and re-reads only the
 // shards that still matter. It fails if from is outside the run or was already set.
+// With DataConfig.SkipBadShards, an epoch of the stream delivers fewer rows than
+// Plan.Rows() when a shard fails during the run (see Reader).
 func (d *DataPath) AddRead(g *pipeline.Graph, from Position) (*pipeline.Stream[Chunk], error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -355,6 +383,9 @@ func (d *DataPath) AddRead(g *pipeline.Graph, from Position) (*pipeline.Stream[C
 	if d.cacheShards {
 		d.reader.EnableCache()
 	}
+	if d.cfg.SkipBadShards > 0 {
+		d.reader.skip = newSkipLedger(d.cfg.SkipBadShards, len(d.Bad), d.cfg.Logger, d.addBad)
+	}
 	return pipeline.AddTransform(g, "read", tasks, pipeline.Transform[ShardTask, Chunk](d.reader),
 		pipeline.Workers(d.cfg.Readers), pipeline.Ordered(), pipeline.Capacity(d.cfg.Queue), pipeline.Discard(Chunk.Release)), nil
 }
@@ -364,6 +395,14 @@ func (d *DataPath) AddRead(g *pipeline.Graph, from Position) (*pipeline.Stream[C
 func (d *DataPath) AddShuffle(g *pipeline.Graph, in *pipeline.Stream[Chunk]) *pipeline.Stream[Chunk] {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// The shuffler checks that every epoch delivers Plan.Rows() rows and cannot yet be told
+	// the rows the reader left out during the run (Reader.lostRows): until it can, a shard
+	// that fails during a run through the shuffler stops the run, as without
+	// --skip-bad-shards, rather than at the end of an epoch found short. Parts found before
+	// the run are left out all the same.
+	if d.reader != nil {
+		d.reader.skip = nil
+	}
 	d.shuffler = NewShuffler(d.Plan, ShufflerConfig{Mem: d.cfg.Mem, Rows: d.outRows, MemoryBudget: d.cfg.MemoryBudget,
 		Resume: d.resume, Quality: d.Quality, Logger: d.cfg.Logger})
 	return pipeline.AddTransform(g, "shuffle", in, pipeline.Transform[Chunk, Chunk](d.shuffler),

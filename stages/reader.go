@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -19,6 +20,19 @@ import (
 // end marker. Run it with pipeline.Workers(R) and pipeline.Ordered(), so that its
 // output order, and everything downstream, does not depend on R.
 //
+// With a skip ledger (DataPath sets one under DataConfig.SkipBadShards), a shard whose
+// read fails during the run (a *source.ShardError: an I/O error, a file changed or
+// truncated since Open) does not stop the run while the budget lasts: the reader logs
+// it, records it (DataPath.Bad, MidRun), keeps the rows of the shard it has already
+// emitted, drops the rest of the shard and goes on with the epoch; later epochs do not
+// read the shard again (their tasks emit nothing), and the failure counts once. The
+// rows an epoch lost this way are counted per epoch (lostRows), so that the consumer
+// knows how many rows the epoch delivers. Beyond the budget the read error is an error
+// naming the one part too many. Keeping the rows emitted before the failure (rather
+// than the whole shard or none of it) costs nothing and stays deterministic for a
+// given failure point: holding a shard back until it has read whole would cost a
+// shard of memory per reader.
+//
 // Ownership: emitted chunks own their records. Errors name the file and shard
 // (source.Dataset.ReadShard's messages). Safe for concurrent use by the engine's
 // workers; the zero value is not usable.
@@ -26,6 +40,7 @@ type Reader struct {
 	ds   *source.Dataset
 	cols []int
 	mem  memory.Allocator
+	skip *skipLedger // nil: a shard that fails to read is an error
 
 	once   sync.Once
 	schema *arrow.Schema // output: projected columns + RowColumn
@@ -128,10 +143,15 @@ func (r *Reader) Process(ctx context.Context, t ShardTask, emit func(Chunk) erro
 	if t.Shard < 0 || t.Shard >= len(r.ds.Shards) {
 		return fmt.Errorf("stages: %s: no such shard (the dataset has %d)", t, len(r.ds.Shards))
 	}
+	if r.skip != nil && !t.Refill && r.skip.skipped(r.ds, t) {
+		return nil // unreadable since an earlier read of this run
+	}
 	first := r.ds.Shards[t.Shard].First
 	var start int64 // offset in the shard of the next record's first row
 	rows := t.Rows  // refill: offsets still to take
 	var g *gatherer
+	var emitted int64   // rows emitted
+	var emitFailed bool // the error is emit's (or the gather's), not the read's
 	err := r.readShard(ctx, t.Shard, func(rec arrow.RecordBatch) error {
 		// A failed return leaves rec to ReadShard, which releases it.
 		n := rec.NumRows()
@@ -157,6 +177,7 @@ func (r *Reader) Process(ctx context.Context, t ShardTask, emit func(Chunk) erro
 			}
 			var err error
 			if part, err = g.gather(ctx, r.mem, rec.Schema(), refs); err != nil {
+				emitFailed = true
 				return err
 			}
 		case t.Skip >= off+n:
@@ -177,19 +198,34 @@ func (r *Reader) Process(ctx context.Context, t ShardTask, emit func(Chunk) erro
 		}
 		out := r.withRows(part, ids)
 		part.Release()
+		got := out.NumRows()
 		if err := emit(Chunk{Epoch: t.Epoch, Rec: out, Refill: t.Refill}); err != nil {
 			out.Release()
+			emitFailed = true
 			return err
 		}
+		emitted += got
 		rec.Release()
 		return nil
 	})
+	if se := (*source.ShardError)(nil); err != nil && r.skip != nil && !emitFailed && errors.As(err, &se) {
+		return r.skip.fail(r.ds, t, emitted, se)
+	}
 	if err == nil && len(rows) > 0 {
 		f := r.ds.Files[r.ds.Shards[t.Shard].File]
 		return fmt.Errorf("%s shard %d: ended after %d rows, before row %d a resume needs: has the data changed since the checkpoint?",
 			f.Path, r.ds.Shards[t.Shard].Index, start, rows[0])
 	}
 	return err
+}
+
+// lostRows returns the rows of epoch that the reader left out as unreadable during the run
+// (0 without a skip ledger): final once the epoch's end marker has been emitted.
+func (r *Reader) lostRows(epoch int) int64 {
+	if r.skip == nil {
+		return 0
+	}
+	return r.skip.lostRows(epoch)
 }
 
 // withRows returns a new record: rec's columns plus RowColumn holding ids.
