@@ -33,8 +33,47 @@
 // "warmup:5+cosine" or "step:10,0.5"; their errors name the flag at fault.
 //
 // ClipGradNorm and ClipGradValue follow torch's clip_grad_norm_ and
-// clip_grad_value_; AllFinite and FirstNonFinite serve the divergence guard;
-// Averager computes Polyak / SWA averages, with SWALR for the SWA rate.
+// clip_grad_value_; AllFinite and FirstNonFinite serve the divergence guard,
+// AddFinite sums micro-batch gradients and checks the sum in the same pass,
+// and StepFinite (the FiniteStepper interface, which every rule implements)
+// steps and checks the new parameters in the same pass; Averager computes
+// Polyak / SWA averages, with SWALR for the SWA rate.
+//
+// # Kernels
+//
+// Every element-wise loop (the update of every rule, AddFinite, AllFinite,
+// ClipGradValue, ClipGradNorm's scaling, Averager.Update) has an AVX2
+// version in kernel_amd64.s, chosen at run time with golang.org/x/sys/cpu.
+// Other CPUs, other architectures and builds with -tags noasm run the
+// pure-Go loops, which remain the reference. The assembly computes bitwise
+// what the Go loop computes: the same float32 operations in the same order
+// (VMULPS, VADDPS, VSUBPS, and VDIVPS and VSQRTPS, correctly rounded like
+// DIVSS and the SQRTSS that sqrt32 compiles to; never FMA, which gc does
+// not emit for the default GOAMD64=v1), min and max as gc lowers them (the
+// NaN and signed-zero cases included), and the same integer bit tricks.
+// The one exception is the payload of a NaN where an operation meets two
+// different NaNs: x86 returns its first operand's, and gc picks the first
+// operand of a commutative operation by register allocation, differently in
+// different functions, so the Go loop has no single answer there either.
+// (For Rprop, whose step branches on the sign of g·prev, this reaches the
+// step and prev of an element whose gradient and previous gradient are both
+// NaN.) TestKernelsBitwise and FuzzKernels check every kernel against its
+// Go loop on random inputs full of NaNs, infinities, denormals and zeros of
+// both signs, at every length up to 300 and at unaligned offsets; the run
+// with -tags noasm checks the Go path. Building the Go loops with
+// GOAMD64=v3 would let gc fuse a·b+c into FMA there, and noasm results
+// would no longer match the assembly; the default does not.
+//
+// GradNorm and the hypergradient rules' dot product keep their four
+// interleaved float64 sums; with AVX2 the four sums are the lanes of one
+// register, the same additions in the same order.
+//
+// SetThreads lets one kernel call split its vectors into chunks of 8,192
+// elements, claimed one at a time by up to n goroutines (the caller's
+// included). Every element is computed by the same instructions whichever
+// goroutine computes it, so results do not depend on n. The two reductions
+// are not split, since splitting them would change their sums: GradNorm and
+// the dot product give the same value for every n, today's.
 //
 // # Ownership
 //
@@ -52,9 +91,11 @@
 // optimizer stage drives them from one goroutine. Schedules other than
 // Plateau are immutable values, safe for concurrent use. The free functions
 // (ClipGradNorm, AllFinite, AddFinite, ...) touch only their arguments.
-// SetThreads lets one kernel call split its vectors over goroutines; they
-// are started by the call and have returned when it returns, so nothing is
-// left running between calls.
+// With SetThreads(n > 1) a kernel call starts up to n-1 goroutines; they
+// have returned when the call returns, so nothing is left running between
+// calls (the package's tests run goleak). Starting them does not allocate.
+// Calls from different goroutines may run at once: one of them at a time
+// uses the extra goroutines, the others run on their callers.
 //
 // # Cost
 //

@@ -214,3 +214,33 @@ func ExampleSWALR() {
 	// 0.100 0.098 0.093 0.085 0.075 0.063 0.050 0.035 0.020 0.020
 	// averaged 4 steps
 }
+
+// The reducer sums micro-batch gradients with AddFinite and learns in the
+// same pass whether the sum can be stepped with.
+func ExampleAddFinite() {
+	sum := []float32{0.5, -1, 2}
+	fmt.Println(optim.AddFinite(sum, []float32{0.25, 1, -4}), sum)
+	fmt.Println(optim.AddFinite(sum, []float32{float32(math.Inf(1)), 0, 0}), sum)
+	// Output:
+	// true [0.75 0 -2]
+	// false [+Inf 0 -2]
+}
+
+// StepFinite steps and reports whether the new parameters are finite, the
+// divergence guard's question, without a second pass over them. SetThreads
+// lets the step use two goroutines on long vectors; the result is bitwise
+// the same.
+func ExampleStepFinite() {
+	optim.SetThreads(2)
+	defer optim.SetThreads(1)
+	opt, err := optim.NewSGD(3, optim.SGDConfig{LR: 1e30})
+	if err != nil {
+		panic(err)
+	}
+	p := []float32{1, 2, 3}
+	fmt.Println(optim.StepFinite(opt, p, []float32{0.5, 0.5, 0.5}), p[0])
+	fmt.Println(optim.StepFinite(opt, p, []float32{1e10, 0, 0}), p[0])
+	// Output:
+	// true -5e+29
+	// false -Inf
+}
