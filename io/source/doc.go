@@ -19,8 +19,10 @@
 // schemas (a stream's first message and a file's footer, at Open and again at each ReadShard; a file's
 // leading schema message and the ARROW:schema a Parquet file stores, at Open): every vector must fit in
 // its buffer, fields may nest at most 64 levels, number at most 2^20 (tables shared by several parents
-// count each time) and need at most Options.MaxBytes of Go heap to decode. IPC record batches are
-// validated (buffer sizes, offsets, dictionary indices) before they are emitted.
+// count each time) and need at most Options.MaxBytes of Go heap to decode. The metadata of IPC record
+// and dictionary batches (field node counts, buffer spans inside the body, variadic buffer counts) is
+// checked before arrow-go decodes them, and the batches are validated (buffer sizes, offsets, dictionary
+// indices) before they are emitted.
 //
 // # Ownership
 //
