@@ -404,7 +404,7 @@ func (d *DataPath) AddShuffle(g *pipeline.Graph, in *pipeline.Stream[Chunk]) *pi
 		d.reader.skip = nil
 	}
 	d.shuffler = NewShuffler(d.Plan, ShufflerConfig{Mem: d.cfg.Mem, Rows: d.outRows, MemoryBudget: d.cfg.MemoryBudget,
-		Resume: d.resume, Quality: d.Quality, Logger: d.cfg.Logger})
+		Pinned: d.cacheShards, Resume: d.resume, Quality: d.Quality, Logger: d.cfg.Logger})
 	return pipeline.AddTransform(g, "shuffle", in, pipeline.Transform[Chunk, Chunk](d.shuffler),
 		pipeline.Capacity(d.cfg.Queue), pipeline.Discard(Chunk.Release))
 }
