@@ -9,11 +9,15 @@ import (
 )
 
 // haveAsm reports whether this build has the assembly kernels
-// (kernel_amd64.s); useAsm whether this CPU runs them (AVX2). Tests turn
-// useAsm off to run the pure-Go reference.
+// (kernel_amd64.s) and the CPU runs them (AVX2); useAsm whether to use them
+// (tests turn it off to run the pure-Go reference). useAVX512 selects the
+// AVX-512 versions of the kernels that have one (Adam's), on CPUs with
+// AVX512F; tests turn it off to check the AVX2 versions too.
 var (
-	haveAsm = cpu.X86.HasAVX2
-	useAsm  = haveAsm
+	haveAsm    = cpu.X86.HasAVX2
+	useAsm     = haveAsm
+	haveAVX512 = haveAsm && cpu.X86.HasAVX512F
+	useAVX512  = haveAVX512
 )
 
 // The assembly kernels of kernel_amd64.s. Each takes pointers to n >= 0
@@ -67,13 +71,25 @@ func sgdNesterovAsm(p, g, b []float32, lr, wd, mom, bmom, damp float32) bool {
 	return sgdNesterovAVX2(ptr(p), ptr(g), ptr(b), len(g), lr, wd, mom, bmom, damp)
 }
 
+//go:noescape
+func adamAVX512(p, grad, m, v *float32, n int, h *adamHyper) bool
+
+//go:noescape
+func adamAMSGradAVX512(p, grad, m, v, vmax *float32, n int, h *adamHyper) bool
+
 func adamAsm(p, g, m, v []float32, h *adamHyper) bool {
 	p, m, v = p[:len(g)], m[:len(g)], v[:len(g)]
+	if useAVX512 {
+		return adamAVX512(ptr(p), ptr(g), ptr(m), ptr(v), len(g), h)
+	}
 	return adamAVX2(ptr(p), ptr(g), ptr(m), ptr(v), len(g), h)
 }
 
 func adamAMSGradAsm(p, g, m, v, vmax []float32, h *adamHyper) bool {
 	p, m, v, vmax = p[:len(g)], m[:len(g)], v[:len(g)], vmax[:len(g)]
+	if useAVX512 {
+		return adamAMSGradAVX512(ptr(p), ptr(g), ptr(m), ptr(v), ptr(vmax), len(g), h)
+	}
 	return adamAMSGradAVX2(ptr(p), ptr(g), ptr(m), ptr(v), ptr(vmax), len(g), h)
 }
 

@@ -5,8 +5,10 @@ package optim
 // Without assembly kernels (another architecture, or -tags noasm) every
 // kernel runs its pure-Go loop; the functions below are never called.
 var (
-	haveAsm = false
-	useAsm  = false
+	haveAsm    = false
+	useAsm     = false
+	haveAVX512 = false
+	useAVX512  = false
 )
 
 func noAsm() bool { panic("optim: no assembly kernels in this build") }

@@ -421,24 +421,43 @@ func TestKernelsBitwise(t *testing.T) {
 		lens = append(lens, n)
 	}
 	lens = append(lens, 1000, 4096+7, 3*chunkLen+13)
+	defer func() { useAVX512 = haveAVX512 }()
 	for _, kc := range kernelCases() {
-		t.Run(kc.name, func(t *testing.T) {
-			r := rand.New(rand.NewPCG(1, uint64(len(kc.name))))
-			for _, n := range lens {
-				for _, off := range []int{0, 1, 3} {
-					for _, special := range []float64{0.02, 0.5} {
-						ref, got := kernelInputs(r, kc.nvec, n, off, special)
-						checkSameKernel(t, kc, ref, got, haveAsm, false, fmt.Sprintf("n=%d off=%d special=%g", n, off, special))
-					}
-					ref, got := oneNaNInputs(r, kc.nvec, n, off)
-					if strings.HasPrefix(kc.name, "rmsCentered") {
-						smallGradAvg(ref)
-						smallGradAvg(got)
-					}
-					checkSameKernel(t, kc, ref, got, haveAsm, true, fmt.Sprintf("n=%d off=%d one NaN", n, off))
-				}
+		for _, z := range avx512Variants(kc) {
+			useAVX512 = z
+			t.Run(fmt.Sprintf("%s/avx512=%v", kc.name, z), func(t *testing.T) {
+				bitwiseCase(t, kc, lens)
+			})
+		}
+	}
+}
+
+// avx512Variants returns the values of useAVX512 under which kc's kernel
+// is to be tested: both when it has an AVX-512 version and the CPU runs it.
+func avx512Variants(kc kernelCase) []bool {
+	if haveAVX512 && strings.HasPrefix(kc.name, "adam") && !strings.HasPrefix(kc.name, "adamax") && !strings.HasPrefix(kc.name, "adamHD") {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
+// bitwiseCase runs checkSameKernel for kc at every length in lens, three
+// alignments, two densities of special values, and with one NaN.
+func bitwiseCase(t *testing.T, kc kernelCase, lens []int) {
+	r := rand.New(rand.NewPCG(1, uint64(len(kc.name))))
+	for _, n := range lens {
+		for _, off := range []int{0, 1, 3} {
+			for _, special := range []float64{0.02, 0.5} {
+				ref, got := kernelInputs(r, kc.nvec, n, off, special)
+				checkSameKernel(t, kc, ref, got, haveAsm, false, fmt.Sprintf("n=%d off=%d special=%g", n, off, special))
 			}
-		})
+			ref, got := oneNaNInputs(r, kc.nvec, n, off)
+			if strings.HasPrefix(kc.name, "rmsCentered") {
+				smallGradAvg(ref)
+				smallGradAvg(got)
+			}
+			checkSameKernel(t, kc, ref, got, haveAsm, true, fmt.Sprintf("n=%d off=%d one NaN", n, off))
+		}
 	}
 }
 
@@ -446,28 +465,38 @@ func TestKernelsBitwise(t *testing.T) {
 // slices: the guard elements around them keep their bits.
 func TestKernelsNoOverrun(t *testing.T) {
 	r := rand.New(rand.NewPCG(2, 2))
+	defer func() { useAVX512 = haveAVX512 }()
 	for _, kc := range kernelCases() {
-		for n := range 40 {
-			bufs := make([][]float32, kc.nvec)
-			vs := make([][]float32, kc.nvec)
-			for i := range bufs {
-				bufs[i] = make([]float32, n+32)
-				for j := range bufs[i] {
-					bufs[i][j] = specialValue(r, 0.1, 1)
-				}
-				vs[i] = bufs[i][16 : 16+n]
+		for _, z := range avx512Variants(kc) {
+			useAVX512 = z
+			noOverrun(t, r, kc)
+		}
+	}
+}
+
+// noOverrun runs kc over n elements in the middle of buffers with 16 guard
+// elements on each side, for n up to 40, and fails if a guard changed.
+func noOverrun(t *testing.T, r *rand.Rand, kc kernelCase) {
+	for n := range 40 {
+		bufs := make([][]float32, kc.nvec)
+		vs := make([][]float32, kc.nvec)
+		for i := range bufs {
+			bufs[i] = make([]float32, n+32)
+			for j := range bufs[i] {
+				bufs[i][j] = specialValue(r, 0.1, 1)
 			}
-			before := make([][]float32, kc.nvec)
-			for i := range bufs {
-				before[i] = append([]float32(nil), bufs[i]...)
-			}
-			op := kc.op(vs)
-			op.run(n)
-			for i := range bufs {
-				for _, j := range []int{0, 15, 16 + n, n + 31} {
-					if math.Float32bits(bufs[i][j]) != math.Float32bits(before[i][j]) {
-						t.Fatalf("%s n=%d: vector %d guard element %d changed", kc.name, n, i, j)
-					}
+			vs[i] = bufs[i][16 : 16+n]
+		}
+		before := make([][]float32, kc.nvec)
+		for i := range bufs {
+			before[i] = append([]float32(nil), bufs[i]...)
+		}
+		op := kc.op(vs)
+		op.run(n)
+		for i := range bufs {
+			for j, x := range bufs[i] {
+				if (j < 16 || j >= 16+n) && math.Float32bits(x) != math.Float32bits(before[i][j]) {
+					t.Fatalf("%s n=%d: vector %d guard element %d changed", kc.name, n, i, j)
 				}
 			}
 		}
