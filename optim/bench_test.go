@@ -189,3 +189,50 @@ func BenchmarkAVX512(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSplit measures SetThreads(2) against one goroutine in the same
+// run (x-vs-1thread, below 1: faster) on vectors large enough to be split,
+// 2,000,000 elements: Adam's and SGD-momentum's Step, AddFinite and
+// AllFinite. (The MNIST MLP's 235,146 parameters are below the size at
+// which a kernel splits; see minThreadLen.)
+func BenchmarkSplit(b *testing.B) {
+	defer SetThreads(Threads())
+	const n = 2_000_000
+	adam := func() (Optimizer, error) { return NewAdam(n, DefaultAdamConfig()) }
+	sgd := func() (Optimizer, error) { return NewSGD(n, SGDConfig{LR: 0.01, Momentum: 0.9}) }
+	for _, c := range []struct {
+		name string
+		mk   func() (Optimizer, error)
+	}{{"adam", adam}, {"sgd-momentum", sgd}, {"AddFinite", nil}, {"AllFinite", nil}} {
+		b.Run(fmt.Sprintf("%s/n=%d", c.name, n), func(b *testing.B) {
+			p, rp, g := randVec(1, n, 1), randVec(1, n, 1), randVec(2, n, 1e-3)
+			var f, ref func()
+			switch c.name {
+			case "AddFinite":
+				f, ref = func() { AddFinite(p, g) }, func() { AddFinite(rp, g) }
+			case "AllFinite":
+				f, ref = func() { AllFinite(p) }, func() { AllFinite(rp) }
+			default:
+				o, err := c.mk()
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, _ := c.mk()
+				f, ref = func() { o.Step(p, g) }, func() { r.Step(rp, g) }
+			}
+			var one time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				SetThreads(2)
+				f()
+				b.StopTimer()
+				SetThreads(1)
+				t0 := time.Now()
+				ref()
+				one += time.Since(t0)
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(one.Nanoseconds()), "x-vs-1thread")
+		})
+	}
+}

@@ -503,11 +503,21 @@ func noOverrun(t *testing.T, r *rand.Rand, kc kernelCase) {
 	}
 }
 
+// splitSmall lets the kernels split vectors of two chunks or more over
+// goroutines until the test ends, so that tests exercise the split without
+// large vectors.
+func splitSmall(t *testing.T) {
+	saved := minThreadLen
+	minThreadLen = chunkLen
+	t.Cleanup(func() { minThreadLen = saved })
+}
+
 // TestKernelsThreads checks that the result does not depend on the number of
 // goroutines: every kernel, over vectors long enough to be split unevenly,
 // gives bitwise what one goroutine gives.
 func TestKernelsThreads(t *testing.T) {
 	defer SetThreads(Threads())
+	splitSmall(t)
 	const n = 9*chunkLen + 333
 	for _, kc := range kernelCases() {
 		r := rand.New(rand.NewPCG(3, 3))
@@ -552,6 +562,7 @@ func TestSetThreads(t *testing.T) {
 		{2, 2, 2*minThreadLen - 1, 1},
 		{2, 2, 2 * minThreadLen, 2},
 		{8, 8, 3 * minThreadLen, 3},
+		{2, 2, mlpParams, 1}, // the MNIST MLP stays on the caller
 		{1000, maxThreads, 1 << 30, maxThreads},
 	} {
 		SetThreads(c.set)
@@ -606,6 +617,7 @@ func TestAddFinite(t *testing.T) {
 // is not one.
 func TestStepFinite(t *testing.T) {
 	defer SetThreads(Threads())
+	splitSmall(t)
 	for _, rc := range ruleCases {
 		name := rc.name
 		for _, threads := range []int{1, 2} {
@@ -737,6 +749,7 @@ func TestReductionsBitwise(t *testing.T) {
 // goroutines allocates nothing in steady state.
 func TestParallelDoesNotAllocate(t *testing.T) {
 	defer SetThreads(Threads())
+	splitSmall(t)
 	SetThreads(2)
 	dst, src := randVec(1, 8*chunkLen, 1), randVec(2, 8*chunkLen, 1e-9)
 	o, err := NewAdam(len(dst), DefaultAdamConfig())
