@@ -29,9 +29,11 @@ var threadCount atomic.Int32
 func init() { threadCount.Store(1) }
 
 // SetThreads sets how many goroutines (the caller's included) one call of an
-// element-wise kernel may use: Step of the rules with assembly kernels (SGD,
-// Adam, AdamW, AMSGrad), AddFinite and AllFinite. n < 1 is taken as 1 (the
-// default: everything runs on the calling goroutine), n > 64 as 64.
+// element-wise kernel may use: Step and StepFinite of every rule,
+// AddFinite, AllFinite, ClipGradValue, ClipGradNorm's scaling and
+// Averager.Update (GradNorm and the hypergradient dot product never split).
+// n < 1 is taken as 1 (the default: everything runs on the calling
+// goroutine), n > 64 as 64.
 //
 // A call splits its vectors into chunks of 8,192 elements, which the
 // goroutines claim one at a time (so a goroutine that starts late, or whose
