@@ -37,6 +37,9 @@ type checkpointState struct {
 	Optimizer string   `json:"optimizer"`
 	Recipe    string   `json:"recipe"`
 	Seed      uint64   `json:"seed"`
+	// Bad lists the parts of the data the run had left out (DataPath.BadShards); absent in
+	// checkpoints written before it was recorded.
+	Bad []BadShard `json:"bad"`
 }
 
 // checkpoint is a parsed checkpoint file.
@@ -79,7 +82,7 @@ func (t *Trainer) writeCheckpoint() error {
 		add(schedPrefix, p.State())
 	}
 	st := checkpointState{Step: t.state.Step, Epoch: t.state.Pos.Epoch, Emitted: t.state.Pos.Emitted,
-		LRScale: t.state.LRScale, Skipped: t.state.Skipped, BadEvals: t.state.BadEvals,
+		LRScale: t.state.LRScale, Skipped: t.state.Skipped, BadEvals: t.state.BadEvals, Bad: t.dp.BadShards(),
 		Optimizer: t.opt.Name(), Recipe: t.cfg.recipe(), Seed: t.seed}
 	if !math.IsInf(t.state.BestVal, 0) {
 		b := t.state.BestVal

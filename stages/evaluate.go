@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -69,6 +70,13 @@ type EvalConfig struct {
 	// leftOut lists parts of the data to leave out as unreadable (a validation split of
 	// a run with --skip-bad-shards sees the same smaller dataset as training).
 	leftOut []BadShard
+	// skipNow, when not nil, is asked before each shard is read (file path and shard index
+	// within the file): true leaves it out of this pass (a part training found unreadable
+	// during the run).
+	skipNow func(path string, shard int) bool
+	// readFailed, when not nil, is told of a shard whose read fails (a *source.ShardError):
+	// true leaves the rest of the shard out of this pass instead of failing it.
+	readFailed func(path string, shard int, err error) bool
 }
 
 func (c *EvalConfig) defaults() {
@@ -207,14 +215,19 @@ func (e *evaluator) run(ctx context.Context, params []float32, sink func(*evalPa
 	}))
 	recs := pipeline.AddTransform(g, "eval-read", shards, pipeline.TransformFunc[int, shardRec](
 		func(ctx context.Context, i int, emit func(shardRec) error) error {
+			if sh := e.ds.Shards[i]; cfg.skipNow != nil && cfg.skipNow(e.ds.Files[sh.File].Path, sh.Index) {
+				return nil
+			}
 			first := e.ds.Shards[i].First
-			return e.readShard(ctx, i, func(rec arrow.RecordBatch) error {
+			var emitFailed bool
+			err := e.readShard(ctx, i, func(rec arrow.RecordBatch) error {
 				for off := int64(0); off < rec.NumRows(); off += int64(cfg.Batch) {
 					n := min(int64(cfg.Batch), rec.NumRows()-off)
 					part := rec.NewSlice(off, off+n)
 					if err := emit(shardRec{rec: part, first: first + off}); err != nil {
 						part.Release()
 						rec.Release()
+						emitFailed = true
 						return err
 					}
 				}
@@ -222,6 +235,14 @@ func (e *evaluator) run(ctx context.Context, params []float32, sink func(*evalPa
 				rec.Release()
 				return nil
 			})
+			var se *source.ShardError
+			if err != nil && !emitFailed && cfg.readFailed != nil && errors.As(err, &se) {
+				sh := e.ds.Shards[i]
+				if cfg.readFailed(e.ds.Files[sh.File].Path, sh.Index, err) {
+					return nil
+				}
+			}
+			return err
 		}), pipeline.Workers(cfg.Readers), pipeline.Ordered(), pipeline.Capacity(2),
 		pipeline.Discard(func(s shardRec) { s.rec.Release() }))
 	parts := pipeline.AddTransform(g, "eval-forward", recs, pipeline.TransformFunc[shardRec, *evalPart](

@@ -140,7 +140,25 @@ func (t *Trainer) openValidation() error {
 		CacheBytes: t.valCacheBudget()}
 	if cfg.ValSplit > 0 {
 		// The held-out rows of the training data: the same files without the parts training left out.
-		ec.Paths, ec.CacheBytes, ec.leftOut = cfg.Data.Paths, 0, t.dp.Bad
+		ec.Paths, ec.CacheBytes, ec.leftOut = cfg.Data.Paths, 0, t.dp.BadShards()
+		if cfg.Data.SkipBadShards > 0 {
+			// Parts the reader leaves out during the run are left out of later evaluations too.
+			ec.skipNow = func(path string, shard int) bool {
+				for _, b := range t.dp.BadShards() {
+					if b.MidRun && b.Path == path && b.Shard == shard {
+						return true
+					}
+				}
+				return false
+			}
+			// A shard that turns unreadable under a validation pass is left out of the pass (training
+			// meets it, and counts it against the budget, when it next reads it).
+			ec.readFailed = func(path string, shard int, err error) bool {
+				t.log.Warn("unreadable data left out of a validation pass (--skip-bad-shards)",
+					zap.String("file", path), zap.Int("shard", shard), zap.Error(err))
+				return true
+			}
+		}
 		seed, frac := t.seed, cfg.ValSplit
 		ec.Filter = func(r int64) bool { return inValSplit(seed, r, frac) }
 	}

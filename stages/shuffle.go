@@ -38,6 +38,11 @@ type ShufflerConfig struct {
 	Quality *Quality
 	// Logger; nil = zap.NewNop().
 	Logger *zap.Logger
+	// Lost, when not nil, returns the rows of an epoch that its input left out: shards
+	// that failed during the run under DataConfig.SkipBadShards (the reader's count). The
+	// end of an epoch then expects Plan.Rows() minus them. It is called when the epoch's
+	// end marker arrives, after every chunk of the epoch, so the count is final.
+	Lost func(epoch int) int64
 }
 
 // Shuffler is the row-shuffle stage, a pipeline.Accumulator[Chunk, Chunk] run by one
@@ -78,6 +83,7 @@ type Shuffler struct {
 	pinned  bool
 	quality *Quality
 	log     *zap.Logger
+	lost    func(epoch int) int64
 
 	mu       sync.Mutex
 	resume   *Resume // consumed by the first epoch
@@ -111,7 +117,7 @@ func NewShuffler(plan *Plan, cfg ShufflerConfig) *Shuffler {
 		cfg.Logger = zap.NewNop()
 	}
 	return &Shuffler{plan: plan, mem: cfg.Mem, rows: cfg.Rows, budget: cfg.MemoryBudget, quality: cfg.Quality,
-		log: cfg.Logger, resume: cfg.Resume, epoch: -1, pinned: cfg.Pinned}
+		log: cfg.Logger, resume: cfg.Resume, lost: cfg.Lost, epoch: -1, pinned: cfg.Pinned}
 }
 
 // Process takes in one chunk; see Shuffler.
@@ -272,8 +278,12 @@ func (s *Shuffler) endEpoch(ctx context.Context, emit func(Chunk) error) error {
 			return err
 		}
 	}
-	if s.emitted != s.plan.total {
-		return fmt.Errorf("stages: epoch %d delivered %d rows, the dataset has %d", s.epoch, s.emitted, s.plan.total)
+	var lost int64
+	if s.lost != nil {
+		lost = s.lost(s.epoch)
+	}
+	if s.emitted != s.plan.total-lost {
+		return fmt.Errorf("stages: epoch %d delivered %d rows, the dataset has %d, %d of them left out during the run", s.epoch, s.emitted, s.plan.total, lost)
 	}
 	if err := emit(Chunk{Epoch: s.epoch, End: true}); err != nil {
 		return err

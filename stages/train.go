@@ -362,6 +362,12 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 		dp.Close()
 		return nil, err
 	}
+	if ck != nil {
+		if err := dp.CheckResume(ck.state.Bad, t.state.Pos); err != nil {
+			dp.Close()
+			return nil, err
+		}
+	}
 	t.store = NewParamStore(t.params, cfg.Staleness, t.state.Step)
 	if cfg.OnNonFinite != "stop" {
 		t.backup = make([]float32, len(t.params))

@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -133,5 +135,46 @@ func TestValSplitSkipsBadShards(t *testing.T) {
 	c.Data.SkipBadShards = 0
 	if _, err := Train(context.Background(), c); err == nil || !strings.Contains(err.Error(), paths[3]) {
 		t.Errorf("without --skip-bad-shards: err = %v, want one naming %s", err, paths[3])
+	}
+}
+
+// TestValSplitSkipsMidRunShards changes a file after the first step of a run with a
+// validation split and --skip-bad-shards: the parts the reader leaves out during the run
+// are left out of the validation passes that follow too, so the run finishes, and the
+// evaluations after the change see fewer held-out rows than the one before would have.
+func TestValSplitSkipsMidRunShards(t *testing.T) {
+	paths := writeTable(t, t.TempDir(), 8000, 4000, 500, mod3)
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	full := func() int64 { // held-out rows of the intact data
+		c := trainCfg(t, mem, "label", paths...)
+		c.Model, c.Data.Epochs, c.ValSplit = "linear", 1, 0.2
+		res, err := Train(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Epochs[0].Val.Rows
+	}()
+	c := trainCfg(t, mem, "label", paths...)
+	c.Model, c.Data.Epochs, c.ValSplit = "linear", 2, 0.2
+	c.Data.Shuffle, c.Data.Queue, c.Data.SkipBadShards = "shards", 1, 20
+	time.Sleep(30 * time.Millisecond) // let the clock tick past the files' modification time
+	var changed atomic.Bool
+	c.OnStep = func(s StepInfo) {
+		if s.Step == 1 && changed.CompareAndSwap(false, true) {
+			truncateFile(t, paths[1])
+		}
+	}
+	res, err := Train(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Bad) == 0 {
+		t.Fatal("no part left out: the change came after the file was read")
+	}
+	for _, e := range res.Epochs {
+		if e.Val == nil || e.Val.Rows == 0 || e.Val.Rows >= full {
+			t.Errorf("epoch %d: validation %+v, want fewer than the %d held-out rows of the intact data", e.Epoch+1, e.Val, full)
+		}
 	}
 }
