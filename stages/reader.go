@@ -46,83 +46,37 @@ type Reader struct {
 	schema *arrow.Schema // output: projected columns + RowColumn
 
 	// The shard cache (EnableCache): decoded records kept across epochs when the data fits the memory
-	// budget, so that later epochs do not decode the files again. Records are immutable and reference
-	// counted: the cache holds one reference per record and hands out more.
-	cache      bool
-	cacheMu    sync.Mutex
-	cached     map[int][]arrow.RecordBatch
-	cacheBytes int64
+	// budget, so that later epochs do not decode the files again; nil when off.
+	cache *shardCache
 }
 
 // EnableCache makes the reader keep every shard's decoded records after its first read and replay
 // them on later reads (later epochs). Call it before the run; Close releases the cache. The replayed
 // records are the same records, so everything downstream sees exactly what a fresh read would give.
-func (r *Reader) EnableCache() {
-	r.cache = true
-	r.cached = make(map[int][]arrow.RecordBatch)
-}
+func (r *Reader) EnableCache() { r.cache = new(shardCache) }
 
 // CacheBytes returns the bytes of the records the shard cache holds.
 func (r *Reader) CacheBytes() int64 {
-	r.cacheMu.Lock()
-	defer r.cacheMu.Unlock()
-	return r.cacheBytes
+	if r.cache == nil {
+		return 0
+	}
+	return r.cache.size()
 }
 
 // Close releases the shard cache. Call it after the run.
 func (r *Reader) Close() {
-	r.cacheMu.Lock()
-	defer r.cacheMu.Unlock()
-	for k, recs := range r.cached {
-		for _, rec := range recs {
-			rec.Release()
-		}
-		delete(r.cached, k)
+	if r.cache != nil {
+		r.cache.close()
 	}
-	r.cacheBytes = 0
 }
 
 // readShard is ds.ReadShard with the shard cache in front of it; emit has ReadShard's contract (a
 // failed emit leaves the record to readShard, which releases it).
 func (r *Reader) readShard(ctx context.Context, shard int, emit func(arrow.RecordBatch) error) error {
-	if !r.cache {
+	if r.cache == nil {
 		return r.ds.ReadShard(ctx, shard, r.cols, emit)
 	}
-	r.cacheMu.Lock()
-	recs, ok := r.cached[shard]
-	r.cacheMu.Unlock()
-	if ok {
-		for _, rec := range recs {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			rec.Retain()
-			if err := emit(rec); err != nil {
-				rec.Release()
-				return err
-			}
-		}
-		return nil
-	}
-	var got []arrow.RecordBatch
-	var bytes int64
-	err := r.ds.ReadShard(ctx, shard, r.cols, func(rec arrow.RecordBatch) error {
-		rec.Retain() // the cache's reference
-		got = append(got, rec)
-		bytes += recordBytes(rec)
-		return emit(rec)
-	})
-	r.cacheMu.Lock()
-	defer r.cacheMu.Unlock()
-	if err != nil || r.cached[shard] != nil {
-		for _, rec := range got {
-			rec.Release()
-		}
-		return err
-	}
-	r.cached[shard] = got
-	r.cacheBytes += bytes
-	return nil
+	return r.cache.read(ctx, r.ds, shard, r.cols, emit)
 }
 
 // NewReader returns a reading stage over ds for the given dataset columns (nil = all),

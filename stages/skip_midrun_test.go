@@ -262,10 +262,10 @@ func TestReaderSkipPartialShard(t *testing.T) {
 			t.Errorf("epoch %d lost %d rows, want %d", epoch+1, n, bigRows)
 		}
 	}
-	r.cacheMu.Lock()
-	_, cached := r.cached[0]
-	shards := len(r.cached)
-	r.cacheMu.Unlock()
+	r.cache.mu.Lock()
+	_, cached := r.cache.recs[0]
+	shards := len(r.cache.recs)
+	r.cache.mu.Unlock()
 	if cached || shards != 1 || r.CacheBytes() == 0 {
 		t.Errorf("cache: shard 0 cached %v, %d shards, %d bytes; want only the other file's shard", cached, shards, r.CacheBytes())
 	}
