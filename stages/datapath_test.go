@@ -234,7 +234,10 @@ func TestDataPathStopAndResume(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	paths := writeTable(t, t.TempDir(), 700, 700, 64, mod3)
 	cfg := tableConfig(paths, mem)
-	cfg.Epochs = 2
+	// Three epochs: what is in flight when the stop comes (the shuffler may hold a whole
+	// epoch, and the tasks of the next may be queued) is drained, so the stop must come
+	// more than an epoch before the end to cut the run short.
+	cfg.Epochs = 3
 	full := runPath(t, cfg, Position{}, 0, false)
 	first := runPath(t, cfg, Position{}, 20, true)
 	if full.err != nil || first.err != nil {
