@@ -31,7 +31,6 @@ const (
 	DefaultNormalizers   = 2
 	DefaultBatch         = 128
 	DefaultQueue         = 2
-	DefaultReadRows      = 2048
 )
 
 // DataConfig configures the data path: read -> shuffle -> normalize -> batch. The
@@ -57,11 +56,12 @@ type DataConfig struct {
 	Batch        int  // --batch: rows per batch (default 128, >= 1)
 	DropLast     bool // --drop-last: drop each epoch's last batch if it is partial
 	Queue        int  // --queue: capacity of each edge of the path, in records (default 2, 0..1024)
-	// ReadRows is the number of rows per record read from a shard (--read-rows,
-	// default 2048, 1..16777216). Decoding buffers scale with it: on MNIST-shaped
-	// rows (784 pixels stored as a Parquet list) 8192 rows cost each reader about
-	// 100 MiB of transient memory, 2048 rows a quarter of that, and an epoch of
-	// MNIST allocates half as much (BenchmarkDataPath).
+	// ReadRows is the number of rows per record read from a shard (1..16777216); 0
+	// (the default) leaves it to the source, which sizes records by the width of the
+	// rows (about source.DefaultBatchValues values, at most source.DefaultBatchRows
+	// rows). Decoding buffers scale with it: on MNIST-shaped rows (784 pixels stored
+	// as a Parquet list) 8192 rows cost each reader about 100 MiB of transient memory,
+	// the source's default of 667 rows about 4 MiB.
 	ReadRows int
 	// Feature says which columns make x and y (Fit runs on the data when Spec is nil).
 	Feature feature.Config
@@ -110,7 +110,7 @@ func (c DataConfig) Validate() error {
 	case c.Queue < 0 || c.Queue > 1024:
 		return fmt.Errorf("--queue: must be 0..1024, got %d", c.Queue)
 	case c.ReadRows < 0 || c.ReadRows > 1<<24:
-		return fmt.Errorf("--read-rows: must be 1..16777216, got %d", c.ReadRows)
+		return fmt.Errorf("DataConfig.ReadRows: must be 0 (the source's default) or 1..16777216, got %d", c.ReadRows)
 	case c.SkipBadShards < 0:
 		return fmt.Errorf("--skip-bad-shards: must be >= 0, got %d", c.SkipBadShards)
 	}
@@ -144,9 +144,6 @@ func (c DataConfig) withDefaults() DataConfig {
 	}
 	if c.Queue == 0 {
 		c.Queue = DefaultQueue
-	}
-	if c.ReadRows == 0 {
-		c.ReadRows = DefaultReadRows
 	}
 	if c.Mem == nil {
 		c.Mem = memory.DefaultAllocator
@@ -256,10 +253,14 @@ func newDataPath(ctx context.Context, ds *source.Dataset, cfg DataConfig) (*Data
 	case ShuffleBuffer:
 		// Retained rows stay under buffer + outRows + max(buffer/2, outRows, record)
 		// + one record (see Shuffler): size the buffer so that they fit the budget.
-		fit := (cfg.MemoryBudget/rowBytes - 2*int64(outRows) - 2*int64(cfg.ReadRows)) * 2 / 3
+		readRows := int64(cfg.ReadRows)
+		if readRows == 0 {
+			readRows = source.DefaultBatchRows // the most the source's default gives
+		}
+		fit := (cfg.MemoryBudget/rowBytes - 2*int64(outRows) - 2*readRows) * 2 / 3
 		if fit < 1 {
-			return nil, fmt.Errorf("--memory-budget %s: too small for a shuffle buffer of rows of about %d bytes read %d at a time; raise it or lower --read-rows",
-				formatBytes(cfg.MemoryBudget), rowBytes, cfg.ReadRows)
+			return nil, fmt.Errorf("--memory-budget %s: too small for a shuffle buffer of rows of about %d bytes read up to %d at a time; raise it",
+				formatBytes(cfg.MemoryBudget), rowBytes, readRows)
 		}
 		if int64(buffer) > fit {
 			cfg.Logger.Warn("shuffle buffer reduced to fit the memory budget",

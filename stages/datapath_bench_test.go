@@ -33,7 +33,7 @@ func BenchmarkDataPath(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: DefaultReadRows, Parallel: false}, memory.DefaultAllocator)
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 2048, Parallel: false}, memory.DefaultAllocator)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -428,7 +428,7 @@ func TestDataConfigValidate(t *testing.T) {
 		{func(c *DataConfig) { c.Normalizers = -1 }, "--normalizers"},
 		{func(c *DataConfig) { c.Batch = -1 }, "--batch"},
 		{func(c *DataConfig) { c.Queue = -1 }, "--queue"},
-		{func(c *DataConfig) { c.ReadRows = 1 << 25 }, "--read-rows"},
+		{func(c *DataConfig) { c.ReadRows = 1 << 25 }, "DataConfig.ReadRows"},
 	} {
 		c := ok
 		tc.edit(&c)

@@ -163,7 +163,7 @@ func openSkipping(ctx context.Context, cfg DataConfig, budget, batchRows int) (d
 
 // fitSpec opens cfg.Paths and fits the feature spec on cfg.Feature, as the pre-pass of a
 // training run does before the data path is opened (reading records of the source's
-// default size, whatever cfg.ReadRows, so the spec does not depend on --read-rows). With
+// default size, whatever cfg.ReadRows, so the spec does not depend on ReadRows). With
 // cfg.SkipBadShards > 0 it leaves out unreadable parts as openSkipping does and returns
 // them: give them to OpenDataPath as cfg.leftOut (with the spec as cfg.Spec) and it leaves
 // out the same parts without reading the data again. cfg need not have its defaults.
