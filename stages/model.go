@@ -128,9 +128,27 @@ func modelFrom(f *safetensors.File) (*Model, error) {
 	if in != m.Features.Dim {
 		return nil, fmt.Errorf("input width %d does not match the feature spec's %d", in, m.Features.Dim)
 	}
+	if want, err := outputs(m.Features); err != nil || want != out {
+		return nil, fmt.Errorf("output width %d does not match the feature spec (task %s, %d classes)", out, m.Features.Task, len(m.Features.Classes))
+	}
 	m.Net, err = ops.NewNet(m.Spec, in, out)
 	if err != nil {
 		return nil, err
+	}
+	// Every tensor is checked against the file before anything is allocated, so that metadata
+	// cannot make a small file ask for a large parameter vector.
+	for _, t := range m.Net.Layout().Tensors {
+		ft, err := f.Tensor(t.Name)
+		if err != nil {
+			return nil, err
+		}
+		n := 1
+		for _, d := range ft.Shape {
+			n *= d
+		}
+		if n != t.Size {
+			return nil, fmt.Errorf("tensor %q has %d values, the model needs %d", t.Name, n, t.Size)
+		}
 	}
 	m.Params = m.Net.Layout().NewVector()
 	for _, t := range m.Net.Layout().Tensors {
