@@ -58,14 +58,17 @@ func (c *steadyClock) onStep(s StepInfo) {
 // BenchmarkTrainParallelism trains the MNIST MLP 784-256-128-10 (SGD, momentum 0.9, lr
 // 0.05, ReLU, micro-batches of batch/2, staleness 0) through stages.Train on the
 // bundled data, with the whole data path, and reports the steady-state throughput of
-// three ways to use two cores:
+// four ways to use two cores:
 //
-//   - W=2/gemm=1: two data-parallel forward and two backward workers, each matrix
-//     product on one goroutine (the default);
-//   - W=1/gemm=2: one forward and one backward worker, each product split across two
-//     goroutines (ops.SetGemmThreads(2), which products large enough to pay use);
-//   - W=1/gemm=1: one forward and one backward worker, single-threaded products: the
-//     forward and backward stages still overlap (pipelining of micro-batches).
+//   - W=2/gemm=1: two data-parallel workers, each running both passes of its
+//     micro-batches with every matrix product on one goroutine (the default);
+//   - W=1/gemm=2: one worker, each product split across two goroutines
+//     (ops.SetGemmThreads(2), which products large enough to pay use);
+//   - W=1/gemm=1/split: one forward and one backward worker (SplitPasses),
+//     single-threaded products: the two passes overlap across micro-batches
+//     (pipelining);
+//   - W=2/gemm=1/split: two forward and two backward workers (SplitPasses), the
+//     default before the passes were fused: what the hand-off between them costs.
 //
 // Metrics: samples/s (wall, between the steps at 10% and 100% of MaxSteps), samples per
 // CPU second of the whole process (robust to other processes on a shared machine, but
@@ -80,10 +83,12 @@ func BenchmarkTrainParallelism(b *testing.B) {
 		for _, p := range []struct {
 			name          string
 			workers, gemm int
+			split         bool
 		}{
-			{"W=2/gemm=1", 2, 1},
-			{"W=1/gemm=2", 1, 2},
-			{"W=1/gemm=1", 1, 1},
+			{"W=2/gemm=1", 2, 1, false},
+			{"W=1/gemm=2", 1, 2, false},
+			{"W=1/gemm=1/split", 1, 1, true},
+			{"W=2/gemm=1/split", 2, 1, true},
 		} {
 			b.Run(fmt.Sprintf("B=%d/%s", bs, p.name), func(b *testing.B) {
 				ops.SetGemmThreads(p.gemm)
@@ -103,7 +108,7 @@ func BenchmarkTrainParallelism(b *testing.B) {
 					c.Data.Batch = bs
 					c.Model = "mlp:256,128"
 					c.Optimizer, c.LR, c.Momentum = "sgd", 0.05, 0.9
-					c.Workers = p.workers
+					c.Workers, c.SplitPasses = p.workers, p.split
 					c.MaxSteps = steps
 					c.OnStep = clk.onStep
 					res, err := Train(context.Background(), c)

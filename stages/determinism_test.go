@@ -88,21 +88,23 @@ func TestTrainDeterministicAcrossReadersAndWorkers(t *testing.T) {
 	var ref []byte
 	for _, readers := range []int{1, 2} {
 		for _, workers := range []int{1, 2, 3} {
-			mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
-			c := blobCfg(t, mem, path)
-			c.Data.Readers, c.Data.Normalizers, c.Workers = readers, readers, workers
-			res, err := Train(context.Background(), c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := saveBytes(t, res.Model)
-			mem.AssertSize(t, 0)
-			if ref == nil {
-				ref = got
-				continue
-			}
-			if string(got) != string(ref) {
-				t.Errorf("readers=%d workers=%d: model file differs from readers=1 workers=1", readers, workers)
+			for _, split := range []bool{false, true} { // passes fused in one stage, or two stages
+				mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+				c := blobCfg(t, mem, path)
+				c.Data.Readers, c.Data.Normalizers, c.Workers, c.SplitPasses = readers, readers, workers, split
+				res, err := Train(context.Background(), c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := saveBytes(t, res.Model)
+				mem.AssertSize(t, 0)
+				if ref == nil {
+					ref = got
+					continue
+				}
+				if string(got) != string(ref) {
+					t.Errorf("readers=%d workers=%d split passes %v: model file differs from readers=1 workers=1", readers, workers, split)
+				}
 			}
 		}
 	}

@@ -14,6 +14,7 @@ var stageFlags = map[string]string{
 	"normalize": "--normalizers",
 	"batch":     "--batch (larger batches amortize per-batch work)",
 	"split":     "--micro-batch (larger)",
+	"compute":   "--workers",
 	"forward":   "--workers",
 	"backward":  "--workers",
 	"reduce":    "--micro-batch (fewer, larger micro-batches)",

@@ -74,10 +74,17 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 		}
 		micro := pipeline.AddTransform(g, "split", batches, &Splitter{MicroRows: t.microRows(), FirstStep: t.state.Step + 1},
 			pipeline.Capacity(cfg.Workers), pipeline.Discard(Micro.Release))
-		acts := pipeline.AddTransform(g, "forward", micro, forwardWorker{t},
-			pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), pipeline.Discard(func(a *activation) { a.release(t) }))
-		grads := pipeline.AddTransform(g, "backward", acts, backwardWorker{t},
-			pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), pipeline.Discard(func(gr Gradient) { t.gradPool.put(gr.Grad) }))
+		discardGrad := pipeline.Discard(func(gr Gradient) { t.gradPool.put(gr.Grad) })
+		var grads *pipeline.Stream[Gradient]
+		if cfg.SplitPasses {
+			acts := pipeline.AddTransform(g, "forward", micro, forwardWorker{t},
+				pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), pipeline.Discard(func(a *activation) { a.release(t) }))
+			grads = pipeline.AddTransform(g, "backward", acts, backwardWorker{t},
+				pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), discardGrad)
+		} else {
+			grads = pipeline.AddTransform(g, "compute", micro, computeWorker{t},
+				pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), discardGrad)
+		}
 		red := newReducer(t, t.state.Step+1)
 		steps := pipeline.AddTransform(g, "reduce", grads, red,
 			pipeline.Capacity(1), pipeline.Discard(func(sg StepGrad) { t.gradPool.put(sg.Grad) }))

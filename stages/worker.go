@@ -212,5 +212,17 @@ func (w backwardWorker) Process(ctx context.Context, a *activation, emit func(Gr
 	return nil
 }
 
+// computeWorker runs both passes of a micro-batch on one goroutine: forwardWorker's work, then
+// backwardWorker's on the activation it made (TrainConfig.SplitPasses false).
+type computeWorker struct{ t *Trainer }
+
+func (w computeWorker) Process(ctx context.Context, m Micro, emit func(Gradient) error) error {
+	var a *activation
+	if err := (forwardWorker(w)).Process(ctx, m, func(x *activation) error { a = x; return nil }); err != nil {
+		return err
+	}
+	return backwardWorker(w).Process(ctx, a, emit)
+}
+
 // isFinite reports whether v is neither NaN nor infinite.
 func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

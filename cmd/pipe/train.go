@@ -116,10 +116,11 @@ from the optimizer unless given.`,
 	// Concurrency.
 	f.IntVar(&c.Data.Readers, "readers", 2, "concurrent shard readers")
 	f.IntVar(&c.Data.Normalizers, "normalizers", 2, "concurrent normalizers")
-	f.IntVar(&c.Workers, "workers", 2, "forward and backward workers")
+	f.IntVar(&c.Workers, "workers", 2, "workers running the forward and backward passes")
 	f.IntVar(&tf.gemmThreads, "gemm-threads", 1, "goroutines per matrix product (0 = GOMAXPROCS); 1 suits one worker per core")
 	f.IntVar(&c.MicroBatch, "micro-batch", 0, "rows per micro-batch (default batch/2); fixes the gradient summation order")
 	f.IntVar(&c.Staleness, "staleness", 0, "parameter versions a worker may lag behind (0 = synchronous, deterministic)")
+	f.BoolVar(&c.SplitPasses, "split-passes", false, "run forward and backward passes in separate stages of --workers workers each, overlapping across micro-batches (default: one stage runs both passes of a micro-batch)")
 	f.IntVar(&c.Data.Queue, "queue", 4, "capacity of each queue between data stages")
 	f.IntVar(&c.Data.SkipBadShards, "skip-bad-shards", 0, "train on past up to N unreadable files or shards, logging each (default: stop at the first)")
 	// Outputs.
