@@ -3,7 +3,10 @@ package stages
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Snapshot is one immutable version of the flat parameter vector, published by the optimizer stage.
@@ -28,6 +31,7 @@ type ParamStore struct {
 	staleness int64
 	bufs      []*Snapshot
 	latest    *Snapshot
+	version   atomic.Int64 // latest.Version, readable without the lock
 }
 
 // NewParamStore returns a store whose first snapshot is a copy of params with the given version (the
@@ -43,6 +47,7 @@ func NewParamStore(params []float32, staleness int, version int64) *ParamStore {
 	copy(s.bufs[0].Params, params)
 	s.bufs[0].Version = version
 	s.latest = s.bufs[0]
+	s.version.Store(version)
 	return s
 }
 
@@ -96,6 +101,9 @@ func (s *ParamStore) waitLocked(ctx context.Context) error {
 // gradient of step (1-based). The caller must Release it.
 func (s *ParamStore) Acquire(ctx context.Context, step int64) (*Snapshot, error) {
 	need := step - 1 - s.staleness
+	if s.version.Load() < need {
+		s.spin(need)
+	}
 	s.mu.Lock()
 	for s.latest.Version < need {
 		if err := s.waitLocked(ctx); err != nil {
@@ -108,6 +116,26 @@ func (s *ParamStore) Acquire(ctx context.Context, step int64) (*Snapshot, error)
 	s.mu.Unlock()
 	return snap, nil
 }
+
+// spin yields the processor until version need is published, for at most spinWait (and
+// spinYields yields, so that a fake clock cannot hold it). The wait of a synchronous step is
+// usually its serial end, a fraction of a millisecond: a worker that sleeps through it on a
+// channel is woken from an idle core after the parameters come, which on a virtual machine
+// costs tens of microseconds per step (MNIST MLP at batch 128: about 10% of the samples/s).
+func (s *ParamStore) spin(need int64) {
+	start := time.Now()
+	for i := 0; i < spinYields && s.version.Load() < need; i++ {
+		if i%32 == 31 && time.Since(start) > spinWait {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+const (
+	spinWait   = 200 * time.Microsecond
+	spinYields = 1 << 16
+)
 
 // Release hands a snapshot back.
 func (s *ParamStore) Release(snap *Snapshot) {
@@ -148,6 +176,7 @@ func (s *ParamStore) Publish(ctx context.Context, version int64, params []float3
 			copy(free.Params, params)
 			free.Version = version
 			s.latest = free
+			s.version.Store(version)
 			s.broadcastLocked()
 			s.mu.Unlock()
 			return nil
