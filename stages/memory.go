@@ -92,12 +92,16 @@ func (t *Trainer) ledger() MemoryLedger {
 	for _, q := range t.dp.Quality.Epochs() {
 		shufflePeak = max(shufflePeak, q.BufferBytes)
 	}
+	actStage, gradStage := "compute", "compute/reduce"
+	if t.cfg.SplitPasses {
+		actStage, gradStage = "forward/backward", "backward/reduce"
+	}
 	l := MemoryLedger{Total: t.memBudget, Lines: []MemoryLine{
 		{Part: "shuffle buffer, shard cache, data queues", Stage: "read/shuffle", Budget: t.dataBudget, Peak: shufflePeak + t.dp.CacheBytes(),
 			Note: fmt.Sprintf("buffer of %d rows; shard cache %s", t.dp.Plan.Buffer(), formatBytes(t.dp.CacheBytes()))},
-		{Part: "activations", Stage: "forward/backward", Budget: acts, Peak: t.actsMade.Load() * perAct,
+		{Part: "activations", Stage: actStage, Budget: acts, Peak: t.actsMade.Load() * perAct,
 			Note: fmt.Sprintf("%d workspaces of %d rows", t.actsMade.Load(), t.microRows())},
-		{Part: "gradients", Stage: "backward/reduce", Budget: grads, Peak: t.gradsMade.Load() * params,
+		{Part: "gradients", Stage: gradStage, Budget: grads, Peak: t.gradsMade.Load() * params,
 			Note: fmt.Sprintf("%d buffers of %d parameters", t.gradsMade.Load(), t.net.NumParams())},
 		{Part: "parameter snapshots", Stage: "optimize", Budget: snaps, Peak: snaps,
 			Note: fmt.Sprintf("staleness %d", t.cfg.Staleness)},
