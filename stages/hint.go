@@ -2,6 +2,7 @@ package stages
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/sgdpipe/sgdpipe/pipeline"
@@ -31,10 +32,14 @@ func Hint(r pipeline.Report) string {
 	for name, flag := range stageFlags {
 		if b == name || strings.HasPrefix(b, name) {
 			var busy float64
+			var workers int
 			for _, s := range r.Stages {
 				if s.Name == b {
-					busy = s.BusyFraction
+					busy, workers = s.BusyFraction, s.Workers
 				}
+			}
+			if flag == "--workers" && workers >= runtime.GOMAXPROCS(0) {
+				return fmt.Sprintf("the %s stage is the bottleneck (%.0f%% busy) with a worker per core: the cores are the limit; a larger --batch does more work per step", b, 100*busy)
 			}
 			return fmt.Sprintf("the %s stage is the bottleneck (%.0f%% busy); to speed it up, raise %s", b, 100*busy, flag)
 		}
