@@ -18,7 +18,7 @@ type Snapshot struct {
 }
 
 // ParamStore holds the versioned parameter snapshots shared by the optimizer (one writer) and the
-// forward/backward workers (readers). It implements the staleness bound of bounded-staleness SGD:
+// compute (or forward/backward) workers (readers). It implements the staleness bound of bounded-staleness SGD:
 // a worker about to compute a gradient for step t (1-based) acquires a snapshot whose version is at
 // least t-1-S; with S = 0 that is exactly the parameters after step t-1 (synchronous SGD).
 //

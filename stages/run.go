@@ -23,9 +23,10 @@ var ErrInterrupted = errors.New("training interrupted")
 
 // Train runs the standard training graph described by cfg:
 //
-//	reader ×R → shuffler → normalizer ×N → batcher → split → forward ×W → backward ×W → reducer → optimizer
+//	reader ×R → shuffler → normalizer ×N → batcher → split → compute ×W → reducer → optimizer
 //
-// and returns the trained model (not yet saved: call Model.Save). Cancelling ctx stops the run at a step
+// (compute runs the forward and backward passes of a micro-batch; with cfg.SplitPasses they are two
+// stages, forward ×W → backward ×W) and returns the trained model (not yet saved: call Model.Save). Cancelling ctx stops the run at a step
 // boundary, writes a checkpoint when cfg.CheckpointDir is set, and returns an error wrapping both
 // ErrInterrupted and ctx's error. Every goroutine has exited and every record is released when Train
 // returns.

@@ -281,7 +281,7 @@ type Trainer struct {
 
 	actPool   freeList[*activation]
 	gradPool  freeList[[]float32]
-	paramWait atomic.Int64 // ns forward workers spent waiting for parameter snapshots
+	paramWait atomic.Int64 // ns workers spent waiting for parameter snapshots before their forward pass
 	actsMade  atomic.Int64 // workspaces the pool made (memory ledger)
 	gradsMade atomic.Int64 // gradient buffers the pool made
 
