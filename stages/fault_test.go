@@ -404,16 +404,17 @@ type countingAlloc struct {
 
 func (c *countingAlloc) Allocate(size int) []byte { c.n.Add(1); return c.Allocator.Allocate(size) }
 
-// TestSkipBadShardsDataPath runs the data path over four files, one with a corrupt row group and one
-// truncated, with SkipBadShards 2, and over the same data with the bad parts removed by hand: the
-// spec and every batch (row values, in order, both epochs) are the same, and the left-out parts are
-// reported. With the spec and the parts fitSpec found, OpenDataPath reads no data to find them again.
-func TestSkipBadShardsDataPath(t *testing.T) {
-	bad := t.TempDir()
-	paths := writeTable(t, bad, 4000, 1000, 250, mod3) // part-a..d
-	corruptRowGroupData(t, paths[1], 2, 1)             // column x
+// badAndCleanTables writes a table of 4,000 rows as four Parquet files (part-a..d, row groups of
+// 250 rows) into bad, with row group 2 of part-b corrupt (column x) and part-d truncated, and into
+// clean the same data without those two parts (part-a, part-b without its row group 2, part-c). It
+// returns both directories and the paths of the files in bad.
+func badAndCleanTables(t *testing.T) (bad, clean string, paths []string) {
+	t.Helper()
+	bad = t.TempDir()
+	paths = writeTable(t, bad, 4000, 1000, 250, mod3)
+	corruptRowGroupData(t, paths[1], 2, 1)
 	truncateFile(t, paths[3])
-	clean := t.TempDir()
+	clean = t.TempDir()
 	copyFile(t, paths[0], filepath.Join(clean, "part-a.parquet"))
 	var recs []arrow.RecordBatch
 	for _, first := range []int64{1000, 1250, 1750} { // part-b without its row group 2
@@ -424,6 +425,15 @@ func TestSkipBadShardsDataPath(t *testing.T) {
 		r.Release()
 	}
 	copyFile(t, paths[2], filepath.Join(clean, "part-c.parquet"))
+	return bad, clean, paths
+}
+
+// TestSkipBadShardsDataPath runs the data path over four files, one with a corrupt row group and one
+// truncated, with SkipBadShards 2, and over the same data with the bad parts removed by hand: the
+// spec and every batch (row values, in order, both epochs) are the same, and the left-out parts are
+// reported. With the spec and the parts fitSpec found, OpenDataPath reads no data to find them again.
+func TestSkipBadShardsDataPath(t *testing.T) {
+	bad, clean, paths := badAndCleanTables(t)
 
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
@@ -512,21 +522,7 @@ func TestFitSpecMatchesFit(t *testing.T) {
 // with SkipBadShards 2, uninterrupted and stopped and resumed: both give the model trained on the
 // same data with the bad parts removed by hand, and the result reports the two parts.
 func TestSkipBadShardsTrain(t *testing.T) {
-	bad := t.TempDir()
-	paths := writeTable(t, bad, 4000, 1000, 250, mod3)
-	corruptRowGroupData(t, paths[1], 2, 1)
-	truncateFile(t, paths[3])
-	clean := t.TempDir()
-	copyFile(t, paths[0], filepath.Join(clean, "part-a.parquet"))
-	var recs []arrow.RecordBatch
-	for _, first := range []int64{1000, 1250, 1750} { // part-b without its row group 2
-		recs = append(recs, tableRecord(memory.DefaultAllocator, first, 250, mod3))
-	}
-	writeParquet(t, filepath.Join(clean, "part-b.parquet"), recs)
-	for _, r := range recs {
-		r.Release()
-	}
-	copyFile(t, paths[2], filepath.Join(clean, "part-c.parquet"))
+	bad, clean, paths := badAndCleanTables(t)
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	cfg := func(dir string) TrainConfig {

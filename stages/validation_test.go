@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -85,21 +84,7 @@ func TestValidationCache(t *testing.T) {
 // out the same parts as training, so the run works and matches the run on a clean copy
 // of the data without those parts, validation figures included.
 func TestValSplitSkipsBadShards(t *testing.T) {
-	bad := t.TempDir()
-	paths := writeTable(t, bad, 4000, 1000, 250, mod3)
-	corruptRowGroupData(t, paths[1], 2, 1)
-	truncateFile(t, paths[3])
-	clean := t.TempDir()
-	copyFile(t, paths[0], filepath.Join(clean, "part-a.parquet"))
-	var recs []arrow.RecordBatch
-	for _, first := range []int64{1000, 1250, 1750} { // part-b without its row group 2
-		recs = append(recs, tableRecord(memory.DefaultAllocator, first, 250, mod3))
-	}
-	writeParquet(t, filepath.Join(clean, "part-b.parquet"), recs)
-	for _, r := range recs {
-		r.Release()
-	}
-	copyFile(t, paths[2], filepath.Join(clean, "part-c.parquet"))
+	bad, clean, paths := badAndCleanTables(t)
 	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 	defer mem.AssertSize(t, 0)
 	cfg := func(dir string) TrainConfig {
