@@ -152,7 +152,10 @@ def table(results):
     print(f"{'  pipe':34s} {t98_text(sel('pipe', 'recipe'))}")
     print(f"{'  PyTorch':34s} {t98_text(sel('torch', 'recipe'))}")
     p98, t98v = t98(sel("pipe", "recipe")), t98(sel("torch", "recipe"))
-    print(f"{'  ratio (PyTorch/pipe)':34s} {fmt(t98v / p98 if p98 and t98v else None, '.2f')}x  (times shorter)")
+    if p98 and t98v:
+        print(f"{'  ratio (PyTorch/pipe)':34s} {t98v / p98:.2f}x  (times shorter)")
+    else:
+        print(f"{'  ratio (PyTorch/pipe)':34s} n/a: not reached by {'both' if not p98 and not t98v else 'pipe' if not p98 else 'PyTorch'}")
     for tool, name in (("pipe", "pipe"), ("torch", "PyTorch")):
         for r in sel(tool, "recipe"):
             accs = " ".join(fmt(a and 100 * a, ".2f") for a in r.get("accs", []))
