@@ -225,6 +225,20 @@ func TestDataPathResume(t *testing.T) {
 	}
 }
 
+// fittedTableConfig is tableConfig(paths, mem) with the feature spec fitted on paths, so that later
+// runs over other (damaged) files keep it.
+func fittedTableConfig(t *testing.T, paths []string, mem memory.Allocator) DataConfig {
+	t.Helper()
+	cfg := tableConfig(paths, mem)
+	d, err := OpenDataPath(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Spec = d.Spec
+	d.Close()
+	return cfg
+}
+
 const d1 = 1 // x width of tableConfig: one numeric feature
 
 // TestDataPathStopAndResume stops a run softly in the middle, resumes from the last
@@ -307,17 +321,11 @@ func TestDataPathCancelAndErrors(t *testing.T) {
 	t.Run("corrupt shard mid-run", func(t *testing.T) {
 		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 		defer mem.AssertSize(t, 0)
-		cfg := tableConfig(paths, mem)
 		// Fit reads the intact files; then the second file's data is damaged.
-		d, err := OpenDataPath(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Spec = d.Spec
-		d.Close()
+		cfg := fittedTableConfig(t, paths, mem)
 		bad := filepath.Join(t.TempDir(), "part-b.parquet")
 		copyFile(t, paths[1], bad)
-		corruptColumn(t, bad, 3, 1) // column x of the file's fourth row group
+		corruptRowGroupData(t, bad, 3, 1) // column x of the file's fourth row group
 		cfg.Paths = []string{paths[0], bad}
 		cfg.Shuffle = "none" // the intact file's 1000 rows flow first
 		run := runPath(t, cfg, Position{}, 0, false)
@@ -329,13 +337,7 @@ func TestDataPathCancelAndErrors(t *testing.T) {
 	t.Run("bad value mid-run", func(t *testing.T) {
 		mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
 		defer mem.AssertSize(t, 0)
-		cfg := tableConfig(paths, mem)
-		d, err := OpenDataPath(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Spec = d.Spec
-		d.Close()
+		cfg := fittedTableConfig(t, paths, mem)
 		// A second file whose row 37 has x = NaN, read after the intact one.
 		b := array.NewRecordBuilder(memory.DefaultAllocator, tableSchema)
 		for id := int64(1000); id < 1100; id++ {

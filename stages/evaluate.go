@@ -186,14 +186,6 @@ func (e *evaluator) Close() error {
 	return e.ds.Close()
 }
 
-// readShard reads shard i over the evaluator's columns, through the cache when it has one.
-func (e *evaluator) readShard(ctx context.Context, i int, emit func(arrow.RecordBatch) error) error {
-	if e.cache == nil {
-		return e.ds.ReadShard(ctx, i, e.cols, emit)
-	}
-	return e.cache.read(ctx, e.ds, i, e.cols, emit)
-}
-
 // shardRec is a record of one shard with the global index of its first row.
 type shardRec struct {
 	rec   arrow.RecordBatch
@@ -220,7 +212,7 @@ func (e *evaluator) run(ctx context.Context, params []float32, sink func(*evalPa
 			}
 			first := e.ds.Shards[i].First
 			var emitFailed bool
-			err := e.readShard(ctx, i, func(rec arrow.RecordBatch) error {
+			err := e.cache.read(ctx, e.ds, i, e.cols, func(rec arrow.RecordBatch) error {
 				for off := int64(0); off < rec.NumRows(); off += int64(cfg.Batch) {
 					n := min(int64(cfg.Batch), rec.NumRows()-off)
 					part := rec.NewSlice(off, off+n)

@@ -70,15 +70,6 @@ func (r *Reader) Close() {
 	}
 }
 
-// readShard is ds.ReadShard with the shard cache in front of it; emit has ReadShard's contract (a
-// failed emit leaves the record to readShard, which releases it).
-func (r *Reader) readShard(ctx context.Context, shard int, emit func(arrow.RecordBatch) error) error {
-	if r.cache == nil {
-		return r.ds.ReadShard(ctx, shard, r.cols, emit)
-	}
-	return r.cache.read(ctx, r.ds, shard, r.cols, emit)
-}
-
 // NewReader returns a reading stage over ds for the given dataset columns (nil = all),
 // allocating the row columns from mem (nil = memory.DefaultAllocator); the records
 // themselves come from the dataset's allocator.
@@ -106,7 +97,7 @@ func (r *Reader) Process(ctx context.Context, t ShardTask, emit func(Chunk) erro
 	var g *gatherer
 	var emitted int64   // rows emitted
 	var emitFailed bool // the error is emit's (or the gather's), not the read's
-	err := r.readShard(ctx, t.Shard, func(rec arrow.RecordBatch) error {
+	err := r.cache.read(ctx, r.ds, t.Shard, r.cols, func(rec arrow.RecordBatch) error {
 		// A failed return leaves rec to ReadShard, which releases it.
 		n := rec.NumRows()
 		off := start

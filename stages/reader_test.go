@@ -3,14 +3,12 @@ package stages
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/sgdpipe/sgdpipe/io/source"
 )
@@ -122,36 +120,5 @@ func TestReaderEmitFailure(t *testing.T) {
 	cancel()
 	if err := NewReader(ds, nil, mem).Process(ctx, ShardTask{Shard: 0}, func(c Chunk) error { c.Release(); return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
-	}
-}
-
-// corruptColumn overwrites the start of column col's data in row group rg of a
-// Parquet file, so that decoding that shard fails while the metadata stays intact.
-func corruptColumn(t *testing.T, path string, rg, col int) {
-	t.Helper()
-	r, err := file.OpenParquetFile(path, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc, err := r.MetaData().RowGroup(rg).ColumnChunk(col)
-	if err != nil {
-		t.Fatal(err)
-	}
-	offset := cc.DataPageOffset()
-	if d := cc.DictionaryPageOffset(); d > 0 && d < offset {
-		offset = d
-	}
-	r.Close()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	junk := make([]byte, 64)
-	for i := range junk {
-		junk[i] = 0xA5
-	}
-	if _, err := f.WriteAt(junk, offset); err != nil {
-		t.Fatal(err)
 	}
 }

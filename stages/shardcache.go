@@ -23,8 +23,12 @@ type shardCache struct {
 
 // read is ds.ReadShard(ctx, shard, cols, emit) with the cache in front of it; emit has
 // ReadShard's contract (a failed emit leaves the record to read, which releases it). A
-// shard whose read fails is not kept, so its next read goes to the file again.
+// shard whose read fails is not kept, so its next read goes to the file again. A nil cache reads
+// the file every time.
 func (c *shardCache) read(ctx context.Context, ds *source.Dataset, shard int, cols []int, emit func(arrow.RecordBatch) error) error {
+	if c == nil {
+		return ds.ReadShard(ctx, shard, cols, emit)
+	}
 	c.mu.Lock()
 	recs, ok := c.recs[shard]
 	c.mu.Unlock()

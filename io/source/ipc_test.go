@@ -90,11 +90,11 @@ func writeDictStream(t *testing.T, sc *arrow.Schema, batches, rows int, same boo
 	return data, msgs
 }
 
-// setBufferLength overwrites the length of buffer buf of the record batch message at pos.
-func setBufferLength(t *testing.T, data []byte, pos int64, buf int, length int64) {
+// recordBatchStructs returns where the 16-byte structs of vector field of the record batch header
+// at pos start in data, and how many there are (field 1: nodes, 2: buffers).
+func recordBatchStructs(t *testing.T, data []byte, pos int64, field int) (start, n int) {
 	t.Helper()
-	raw := data[pos:]
-	fb, prefix, err := messageFlatbuf(raw)
+	fb, prefix, err := messageFlatbuf(data[pos:])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,11 +106,21 @@ func setBufferLength(t *testing.T, data []byte, pos int64, buf int, length int64
 	if err != nil || !ok {
 		t.Fatalf("no record batch header: %v", err)
 	}
-	start, n, err := rb.structVector(2, 16) // buffers: [Buffer] (offset, length)
-	if err != nil || buf >= n {
-		t.Fatalf("buffer %d of %d: %v", buf, n, err)
+	start, n, err = rb.structVector(field, 16)
+	if err != nil {
+		t.Fatalf("vector %d: %v", field, err)
 	}
-	binary.LittleEndian.PutUint64(raw[prefix+start+16*buf+8:], uint64(length))
+	return int(pos) + prefix + start, n
+}
+
+// setBufferLength overwrites the length of buffer buf of the record batch message at pos.
+func setBufferLength(t *testing.T, data []byte, pos int64, buf int, length int64) {
+	t.Helper()
+	start, n := recordBatchStructs(t, data, pos, 2) // buffers: [Buffer] (offset, length)
+	if buf >= n {
+		t.Fatalf("buffer %d of %d", buf, n)
+	}
+	binary.LittleEndian.PutUint64(data[start+16*buf+8:], uint64(length))
 }
 
 // TestStreamDictionaryLeftBehind reads IPC streams whose last record batch has a dictionary column
@@ -241,25 +251,12 @@ func TestStreamDictionaryCopies(t *testing.T) {
 // setNode overwrites field node node (length, null count) of the record batch message at pos.
 func setNode(t *testing.T, data []byte, pos int64, node int, length, nulls int64) {
 	t.Helper()
-	raw := data[pos:]
-	fb, prefix, err := messageFlatbuf(raw)
-	if err != nil {
-		t.Fatal(err)
+	start, n := recordBatchStructs(t, data, pos, 1) // nodes: [FieldNode] (length, null_count)
+	if node >= n {
+		t.Fatalf("field node %d of %d", node, n)
 	}
-	root, err := fbRoot(fb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rb, ok, err := root.table(2)
-	if err != nil || !ok {
-		t.Fatalf("no record batch header: %v", err)
-	}
-	start, n, err := rb.structVector(1, 16) // nodes: [FieldNode] (length, null_count)
-	if err != nil || node >= n {
-		t.Fatalf("field node %d of %d: %v", node, n, err)
-	}
-	binary.LittleEndian.PutUint64(raw[prefix+start+16*node:], uint64(length))
-	binary.LittleEndian.PutUint64(raw[prefix+start+16*node+8:], uint64(nulls))
+	binary.LittleEndian.PutUint64(data[start+16*node:], uint64(length))
+	binary.LittleEndian.PutUint64(data[start+16*node+8:], uint64(nulls))
 }
 
 // setBuffer overwrites buffer buf (offset, length) of the record batch message at pos.
