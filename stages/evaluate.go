@@ -213,9 +213,14 @@ func (e *evaluator) run(ctx context.Context, params []float32, sink func(*evalPa
 			first := e.ds.Shards[i].First
 			var emitFailed bool
 			err := e.cache.read(ctx, e.ds, i, e.cols, func(rec arrow.RecordBatch) error {
-				for off := int64(0); off < rec.NumRows(); off += int64(cfg.Batch) {
-					n := min(int64(cfg.Batch), rec.NumRows()-off)
-					part := rec.NewSlice(off, off+n)
+				// Parts of at most cfg.Batch rows and of equal size (a 667-row record is cut 334+333,
+				// not 512+155): the ordered forward stage keeps one part per worker in flight, so a
+				// short part's worker would wait for the long one before it took the next.
+				rows := rec.NumRows()
+				k := (rows + int64(cfg.Batch) - 1) / int64(cfg.Batch)
+				for j := range k {
+					off, end := j*rows/k, (j+1)*rows/k
+					part := rec.NewSlice(off, end)
 					if err := emit(shardRec{rec: part, first: first + off}); err != nil {
 						part.Release()
 						rec.Release()

@@ -80,6 +80,9 @@ func (t *Trainer) modelMemory() (acts, grads, snaps int64) {
 	acts = inFlight * perAct
 	grads = (micro*int64(t.cfg.Staleness+2) + 2*workers + 2) * params
 	snaps = int64(t.cfg.Staleness+2) * params
+	if t.cfg.Staleness == 0 {
+		snaps = params // the optimizer's own vector, updated in place (NewInPlaceParamStore)
+	}
 	return acts, grads, snaps
 }
 
@@ -92,9 +95,13 @@ func (t *Trainer) ledger() MemoryLedger {
 	for _, q := range t.dp.Quality.Epochs() {
 		shufflePeak = max(shufflePeak, q.BufferBytes)
 	}
-	actStage, gradStage := "compute", "compute/reduce"
+	actStage, gradStage, optStage := "compute", "compute", "compute"
 	if t.cfg.SplitPasses {
-		actStage, gradStage = "forward/backward", "backward/reduce"
+		actStage, gradStage, optStage = "forward/backward", "backward/reduce", "optimize"
+	}
+	snapNote := fmt.Sprintf("staleness %d", t.cfg.Staleness)
+	if t.cfg.Staleness == 0 {
+		snapNote = "staleness 0: the optimizer's parameters, updated in place"
 	}
 	l := MemoryLedger{Total: t.memBudget, Lines: []MemoryLine{
 		{Part: "shuffle buffer, shard cache, data queues", Stage: "read/shuffle", Budget: t.dataBudget, Peak: shufflePeak + t.dp.CacheBytes(),
@@ -103,8 +110,7 @@ func (t *Trainer) ledger() MemoryLedger {
 			Note: fmt.Sprintf("%d workspaces of %d rows", t.actsMade.Load(), t.microRows())},
 		{Part: "gradients", Stage: gradStage, Budget: grads, Peak: t.gradsMade.Load() * params,
 			Note: fmt.Sprintf("%d buffers of %d parameters", t.gradsMade.Load(), t.net.NumParams())},
-		{Part: "parameter snapshots", Stage: "optimize", Budget: snaps, Peak: snaps,
-			Note: fmt.Sprintf("staleness %d", t.cfg.Staleness)},
+		{Part: "parameter snapshots", Stage: optStage, Budget: snaps, Peak: snaps, Note: snapNote},
 	}}
 	if t.val != nil && t.val.cache != nil {
 		l.Lines = append(l.Lines, MemoryLine{Part: "validation cache", Stage: "validate", Budget: t.valCacheBudget(),

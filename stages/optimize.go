@@ -89,6 +89,10 @@ func (s optimizerSink) Consume(ctx context.Context, sg StepGrad) error {
 			bad = !sg.Finite // checked by the reducer while it summed
 		}
 	}
+	// At staleness 0 the store's snapshot is t.params itself: wait until no worker reads it.
+	if err := t.store.BeginUpdate(ctx); err != nil {
+		return err
+	}
 	if bad {
 		switch t.cfg.OnNonFinite {
 		case "skip", "backoff":

@@ -22,8 +22,9 @@ type Snapshot struct {
 // a worker about to compute a gradient for step t (1-based) acquires a snapshot whose version is at
 // least t-1-S; with S = 0 that is exactly the parameters after step t-1 (synchronous SGD).
 //
-// It keeps S+2 buffers, enough that Publish never waits for a buffer while workers make progress.
-// ParamStore is safe for concurrent use. Acquire and Publish block and honour ctx.
+// It keeps S+2 buffers, enough that Publish never waits for a buffer while workers make progress; a
+// store made by NewInPlaceParamStore (staleness 0) keeps one, the publisher's own vector.
+// ParamStore is safe for concurrent use. Acquire, BeginUpdate and Publish block and honour ctx.
 type ParamStore struct {
 	mu        sync.Mutex
 	waiters   []chan struct{} // goroutines waiting for a change, woken by broadcastLocked
@@ -32,6 +33,8 @@ type ParamStore struct {
 	bufs      []*Snapshot
 	latest    *Snapshot
 	version   atomic.Int64 // latest.Version, readable without the lock
+	inPlace   bool         // the one buffer is the publisher's vector, changed between BeginUpdate and Publish
+	updating  bool         // inPlace: between BeginUpdate and Publish; no snapshot is handed out
 }
 
 // NewParamStore returns a store whose first snapshot is a copy of params with the given version (the
@@ -46,6 +49,19 @@ func NewParamStore(params []float32, staleness int, version int64) *ParamStore {
 	}
 	copy(s.bufs[0].Params, params)
 	s.bufs[0].Version = version
+	s.latest = s.bufs[0]
+	s.version.Store(version)
+	return s
+}
+
+// NewInPlaceParamStore returns a staleness-0 store whose only snapshot is params itself: the publisher
+// changes params in place between BeginUpdate (which waits until no worker reads them) and Publish
+// (which makes them the next version without copying). Synchronous SGD loses nothing by it: the
+// workers of step t+1 wait for the parameters of step t anyway, and those of step t have released
+// theirs by the time their gradient reaches the optimizer; what it saves is a copy of the whole
+// vector on the serial end of every step.
+func NewInPlaceParamStore(params []float32, version int64) *ParamStore {
+	s := &ParamStore{inPlace: true, bufs: []*Snapshot{{Params: params, Version: version}}}
 	s.latest = s.bufs[0]
 	s.version.Store(version)
 	return s
@@ -105,7 +121,7 @@ func (s *ParamStore) Acquire(ctx context.Context, step int64) (*Snapshot, error)
 		s.spin(need)
 	}
 	s.mu.Lock()
-	for s.latest.Version < need {
+	for s.latest.Version < need || s.updating {
 		if err := s.waitLocked(ctx); err != nil {
 			s.mu.Unlock()
 			return nil, err
@@ -157,9 +173,43 @@ func (s *ParamStore) Latest() (int64, []float32) {
 	return s.latest.Version, s.latest.Params
 }
 
-// Publish copies params into a free buffer and makes it the latest snapshot with the given version.
+// BeginUpdate is called by the publisher before it changes its parameter vector. In an in-place store
+// it waits until no worker holds the latest snapshot (the vector itself) and hands out none until
+// Publish; otherwise it does nothing.
+func (s *ParamStore) BeginUpdate(ctx context.Context) error {
+	if !s.inPlace {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.updating {
+		panic("stages: BeginUpdate twice without Publish")
+	}
+	for s.latest.refs > 0 {
+		if err := s.waitLocked(ctx); err != nil {
+			return err
+		}
+	}
+	s.updating = true
+	return nil
+}
+
+// Publish makes params the latest snapshot with the given version: copied into a free buffer, or, in
+// an in-place store (after BeginUpdate), as they are.
 func (s *ParamStore) Publish(ctx context.Context, version int64, params []float32) error {
 	s.mu.Lock()
+	if s.inPlace {
+		if !s.updating || len(params) != len(s.latest.Params) || len(params) > 0 && &params[0] != &s.latest.Params[0] {
+			s.mu.Unlock()
+			panic("stages: in-place publish of another vector or without BeginUpdate")
+		}
+		s.updating = false
+		s.latest.Version = version
+		s.version.Store(version)
+		s.broadcastLocked()
+		s.mu.Unlock()
+		return nil
+	}
 	for {
 		var free *Snapshot
 		for _, b := range s.bufs {

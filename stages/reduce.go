@@ -45,6 +45,23 @@ func newReducer(t *Trainer, firstStep int64) *Reducer {
 
 // Process files g under its step and emits every step that is complete, in order.
 func (r *Reducer) Process(ctx context.Context, g Gradient, emit func(StepGrad) error) error {
+	if err := r.add(g); err != nil {
+		return err
+	}
+	for {
+		sg, ok := r.pop()
+		if !ok {
+			return nil
+		}
+		if err := emit(sg); err != nil {
+			r.t.gradPool.put(sg.Grad)
+			return err
+		}
+	}
+}
+
+// add files g under its step. The reducer owns g.Grad from then on, even on error.
+func (r *Reducer) add(g Gradient) error {
 	p := r.pending[g.Step]
 	if p == nil {
 		if n := len(r.spare); n > 0 {
@@ -62,21 +79,22 @@ func (r *Reducer) Process(ctx context.Context, g Gradient, emit func(StepGrad) e
 	}
 	p.grads[g.Index] = g
 	p.have++
-	for {
-		p := r.pending[r.next]
-		if p == nil || p.have < len(p.grads) {
-			return nil
-		}
-		delete(r.pending, r.next)
-		r.next++
-		sg := r.sum(p)
-		clear(p.grads)
-		r.spare = append(r.spare, p)
-		if err := emit(sg); err != nil {
-			r.t.gradPool.put(sg.Grad)
-			return err
-		}
+	return nil
+}
+
+// pop returns the summed gradient of the next step when all its micro-batches are in; the caller
+// owns its Grad.
+func (r *Reducer) pop() (StepGrad, bool) {
+	p := r.pending[r.next]
+	if p == nil || p.have < len(p.grads) {
+		return StepGrad{}, false
 	}
+	delete(r.pending, r.next)
+	r.next++
+	sg := r.sum(p)
+	clear(p.grads)
+	r.spare = append(r.spare, p)
+	return sg, true
 }
 
 // sum adds the gradients of a complete step in micro-batch order into the first one's buffer.

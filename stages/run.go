@@ -23,10 +23,11 @@ var ErrInterrupted = errors.New("training interrupted")
 
 // Train runs the standard training graph described by cfg:
 //
-//	reader ×R → shuffler → normalizer ×N → batcher → split → compute ×W → reducer → optimizer
+//	reader ×R → shuffler → normalizer ×N → batcher → split → compute ×W
 //
-// (compute runs the forward and backward passes of a micro-batch; with cfg.SplitPasses they are two
-// stages, forward ×W → backward ×W) and returns the trained model (not yet saved: call Model.Save). Cancelling ctx stops the run at a step
+// (compute runs the forward and backward passes of a micro-batch, and the worker that completes a
+// step reduces its gradients and applies it, with the optimizer's side work; with cfg.SplitPasses
+// the graph ends forward ×W → backward ×W → reducer → optimizer instead) and returns the trained model (not yet saved: call Model.Save). Cancelling ctx stops the run at a step
 // boundary, writes a checkpoint when cfg.CheckpointDir is set, and returns an error wrapping both
 // ErrInterrupted and ctx's error. Every goroutine has exited and every record is released when Train
 // returns.
@@ -74,26 +75,29 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 			batches = pipeline.AddTransform(g, "holdout", batches, holdout{t}, pipeline.Discard(Batch.Release))
 		}
 		micro := pipeline.AddTransform(g, "split", batches, &Splitter{MicroRows: t.microRows(), FirstStep: t.state.Step + 1},
-			pipeline.Capacity(cfg.Workers), pipeline.Discard(Micro.Release))
-		discardGrad := pipeline.Discard(func(gr Gradient) { t.gradPool.put(gr.Grad) })
-		var grads *pipeline.Stream[Gradient]
+			pipeline.Capacity(2*cfg.Workers), pipeline.Discard(Micro.Release))
+		red := newReducer(t, t.state.Step+1)
+		var app *applier
 		if cfg.SplitPasses {
+			discardGrad := pipeline.Discard(func(gr Gradient) { t.gradPool.put(gr.Grad) })
 			acts := pipeline.AddTransform(g, "forward", micro, forwardWorker{t},
 				pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), pipeline.Discard(func(a *activation) { a.release(t) }))
-			grads = pipeline.AddTransform(g, "backward", acts, backwardWorker{t},
+			grads := pipeline.AddTransform(g, "backward", acts, backwardWorker{t},
 				pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), discardGrad)
+			steps := pipeline.AddTransform(g, "reduce", grads, red,
+				pipeline.Capacity(1), pipeline.Discard(func(sg StepGrad) { t.gradPool.put(sg.Grad) }))
+			pipeline.AddSink(g, "optimize", steps, optimizerSink{t})
 		} else {
-			grads = pipeline.AddTransform(g, "compute", micro, computeWorker{t},
-				pipeline.Workers(cfg.Workers), pipeline.Capacity(cfg.Workers), discardGrad)
+			app = &applier{red: red, opt: optimizerSink{t}}
+			pipeline.AddSink(g, "compute", micro, applyingWorker{t, app}, pipeline.Workers(cfg.Workers))
 		}
-		red := newReducer(t, t.state.Step+1)
-		steps := pipeline.AddTransform(g, "reduce", grads, red,
-			pipeline.Capacity(1), pipeline.Discard(func(sg StepGrad) { t.gradPool.put(sg.Grad) }))
-		pipeline.AddSink(g, "optimize", steps, optimizerSink{t})
 		err = g.Run(gctx)
 		stop()
 		cancel()
 		red.discardPending()
+		if app != nil {
+			res.StepTime = time.Duration(app.busy.Load())
+		}
 		res.Report = g.Report()
 		switch {
 		case err == nil:
