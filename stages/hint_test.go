@@ -44,3 +44,25 @@ func TestHint(t *testing.T) {
 		})
 	}
 }
+
+func TestComputeTime(t *testing.T) {
+	stagesOf := func(name string) pipeline.Report {
+		return pipeline.Report{Stages: []pipeline.StageStats{{Name: name, Workers: 2, Busy: 2 * time.Second}}}
+	}
+	for _, tc := range []struct {
+		name string
+		res  Result
+		want string
+	}{
+		{"fused", Result{Report: stagesOf("compute"), StepTime: 300 * time.Millisecond, ParamWait: 200 * time.Millisecond},
+			"compute time: 75% forward and backward passes, 15% reducing and applying steps (serial), 10% waiting for the parameters of the step"},
+		{"split passes", Result{Report: stagesOf("forward"), ParamWait: 200 * time.Millisecond}, ""},
+		{"no stage", Result{StepTime: time.Second}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.res.ComputeTime(); got != tc.want {
+				t.Errorf("ComputeTime() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

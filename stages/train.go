@@ -263,6 +263,25 @@ func (r *Result) Hint() string {
 	return Hint(r.Report)
 }
 
+// ComputeTime returns a line splitting the compute workers' busy time into the passes, the serial
+// step end (reducing and applying steps) and the wait for the parameters of their step, or "" when
+// the run had no compute stage or applied its steps in stages of their own (SplitPasses).
+func (r *Result) ComputeTime() string {
+	if r.StepTime <= 0 {
+		return ""
+	}
+	for _, s := range r.Report.Stages {
+		if s.Name != "compute" || s.Busy <= 0 {
+			continue
+		}
+		pct := func(d time.Duration) float64 { return 100 * float64(d) / float64(s.Busy) }
+		passes := max(0, s.Busy-r.StepTime-r.ParamWait)
+		return fmt.Sprintf("compute time: %.0f%% forward and backward passes, %.0f%% reducing and applying steps (serial), %.0f%% waiting for the parameters of the step",
+			pct(passes), pct(r.StepTime), pct(r.ParamWait))
+	}
+	return ""
+}
+
 // Trainer owns one training run's shared state. It is created by Train.
 type Trainer struct {
 	cfg      TrainConfig

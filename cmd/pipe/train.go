@@ -250,6 +250,9 @@ func (a *app) runTrain(cmd *cobra.Command, tf *trainFlags) error {
 		fmt.Fprintf(a.stdout, "batches skipped by the divergence guard: %d\n", res.Skipped)
 	}
 	fmt.Fprintf(a.stdout, "\n%s\n", res.Report)
+	if line := res.ComputeTime(); line != "" {
+		fmt.Fprintf(a.stdout, "%s\n", line)
+	}
 	if hint := res.Hint(); hint != "" {
 		fmt.Fprintf(a.stdout, "hint: %s\n", hint)
 	}
