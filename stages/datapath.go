@@ -87,6 +87,10 @@ type DataConfig struct {
 	Logger        *zap.Logger      // nil = zap.NewNop()
 
 	leftOut []BadShard // with Spec: the unreadable parts fitSpec found (nil = find them)
+	// prefilled: with Spec, the shard cache the fit read through (fitSpec). The data path
+	// owns it: the reader replays it when the shard cache is on and it holds the columns
+	// read, so the first epoch does not decode the data again; otherwise it is released.
+	prefilled *shardCache
 }
 
 // Validate checks the configuration and returns an error naming the first flag at
@@ -198,13 +202,18 @@ type DataPath struct {
 // (with cfg.Readers workers), otherwise metadata only. Errors name the flag, file or
 // column at fault.
 func OpenDataPath(ctx context.Context, cfg DataConfig) (*DataPath, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	cfg = cfg.withDefaults()
 	var ds *source.Dataset
 	var bad []BadShard
 	var err error
+	defer func() {
+		if err != nil && cfg.prefilled != nil {
+			cfg.prefilled.close()
+		}
+	}()
+	if err = cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
 	if cfg.SkipBadShards > 0 {
 		ds, cfg.Spec, bad, err = openSkipping(ctx, cfg, cfg.SkipBadShards, cfg.ReadRows)
 	} else {
@@ -213,8 +222,8 @@ func OpenDataPath(ctx context.Context, cfg DataConfig) (*DataPath, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := newDataPath(ctx, ds, cfg)
-	if err != nil {
+	var d *DataPath
+	if d, err = newDataPath(ctx, ds, cfg); err != nil {
 		ds.Close()
 		return nil, err
 	}
@@ -288,6 +297,10 @@ func newDataPath(ctx context.Context, ds *source.Dataset, cfg DataConfig) (*Data
 	}
 	// Data that fits half the budget is decoded once and kept for the later epochs (the shard cache).
 	cacheShards := cfg.Epochs > 1 && rowBytes*ds.Rows <= cfg.MemoryBudget/2
+	if p := cfg.prefilled; p != nil && (!cacheShards || !p.holds(cols)) {
+		p.close()
+		cfg.prefilled = nil
+	}
 	return &DataPath{Dataset: ds, Spec: spec, Plan: plan, Quality: NewQuality(qc), cfg: cfg, cols: cols,
 		hasTarget: hasTarget, outRows: outRows, cacheShards: cacheShards}, nil
 }
@@ -383,6 +396,9 @@ func (d *DataPath) AddRead(g *pipeline.Graph, from Position) (*pipeline.Stream[C
 	d.reader = NewReader(d.Dataset, d.cols, d.cfg.Mem)
 	if d.cacheShards {
 		d.reader.EnableCache()
+		if d.cfg.prefilled != nil {
+			d.reader.cache, d.cfg.prefilled = d.cfg.prefilled, nil
+		}
 	}
 	if d.cfg.SkipBadShards > 0 {
 		d.reader.skip = newSkipLedger(d.cfg.SkipBadShards, len(d.Bad), d.cfg.Logger, d.addBad)
@@ -439,6 +455,9 @@ func (d *DataPath) Close() error {
 	d.closed = true
 	if d.reader != nil {
 		d.reader.Close()
+	}
+	if d.cfg.prefilled != nil {
+		d.cfg.prefilled.close()
 	}
 	if d.shuffler != nil {
 		d.shuffler.Close()

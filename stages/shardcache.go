@@ -2,6 +2,7 @@ package stages
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,10 +16,22 @@ import (
 // immutable and reference counted: the cache holds one reference per record and hands
 // out more, so what a reader downstream sees is exactly what a fresh read would give.
 // Safe for concurrent use; the zero value is an empty cache.
+//
+// A cache keeps one projection: the columns of its first read. A read of other columns
+// goes to the file and is not kept.
 type shardCache struct {
-	mu    sync.Mutex
-	recs  map[int][]arrow.RecordBatch
-	bytes int64
+	mu      sync.Mutex
+	recs    map[int][]arrow.RecordBatch
+	bytes   int64
+	cols    []int // the projection the records hold
+	colsSet bool
+}
+
+// holds reports whether the cache keeps records of the projection cols (or nothing yet).
+func (c *shardCache) holds(cols []int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.colsSet || slices.Equal(c.cols, cols)
 }
 
 // read is ds.ReadShard(ctx, shard, cols, emit) with the cache in front of it; emit has
@@ -30,8 +43,15 @@ func (c *shardCache) read(ctx context.Context, ds *source.Dataset, shard int, co
 		return ds.ReadShard(ctx, shard, cols, emit)
 	}
 	c.mu.Lock()
+	if !c.colsSet {
+		c.cols, c.colsSet = slices.Clone(cols), true
+	}
+	same := slices.Equal(c.cols, cols)
 	recs, ok := c.recs[shard]
 	c.mu.Unlock()
+	if !same {
+		return ds.ReadShard(ctx, shard, cols, emit)
+	}
 	if ok {
 		for _, rec := range recs {
 			if err := ctx.Err(); err != nil {

@@ -177,13 +177,38 @@ func fitSpec(ctx context.Context, cfg DataConfig) (*feature.Spec, []BadShard, er
 		ds.Close()
 		return spec, bad, nil
 	}
+	spec, _, err := fitCaching(ctx, cfg, false)
+	return spec, nil, err
+}
+
+// fitCaching fits the feature spec of cfg's data (without SkipBadShards). With keep, and when
+// training could keep the decoded data (more than one epoch, the default record size, and all its
+// columns within half the memory budget), the fit reads through a shard cache and returns it, for
+// the data path to replay in the first epoch instead of decoding the files again (DataConfig.
+// prefilled); the caller owns it. Otherwise the cache is nil.
+func fitCaching(ctx context.Context, cfg DataConfig, keep bool) (*feature.Spec, *shardCache, error) {
 	ds, err := source.Open(cfg.Paths, source.Options{Mem: cfg.Mem})
 	if err != nil {
 		return nil, nil, err
 	}
 	defer ds.Close()
-	spec, err := feature.Fit(ctx, ds, cfg.Feature, cfg.Readers)
-	return spec, nil, err
+	all := make([]int, ds.Schema.NumFields())
+	for i := range all {
+		all[i] = i
+	}
+	if !keep || cfg.Epochs < 2 || cfg.ReadRows != 0 || estimateRowBytes(ds, all)*ds.Rows > cfg.MemoryBudget/2 {
+		spec, err := feature.Fit(ctx, ds, cfg.Feature, cfg.Readers)
+		return spec, nil, err
+	}
+	cache := new(shardCache)
+	spec, err := feature.FitWith(ctx, ds, cfg.Feature, cfg.Readers, func(ctx context.Context, i int, cols []int, emit func(arrow.RecordBatch) error) error {
+		return cache.read(ctx, ds, i, cols, emit)
+	})
+	if err != nil {
+		cache.close()
+		return nil, nil, err
+	}
+	return spec, cache, nil
 }
 
 // leaveOutKnown returns the shards of all (indices) that known lists, or an error if

@@ -169,10 +169,48 @@ func TestSkipMidRunTrain(t *testing.T) {
 			}
 			c := skipCfg(t, mem, d[0])
 			c.Data.SkipBadShards, c.BuildData = tc.budget, damageIn(t, d[2])
+			// Without --skip-bad-shards the first epoch replays what the pre-pass decoded
+			// (TestPrePassDecodesOnce); records of another size make it read the files.
+			c.Data.ReadRows = 40
 			if _, err := Train(context.Background(), c); err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), d[2]) {
 				t.Errorf("err = %v, want %q naming %s", err, tc.wantErr, d[2])
 			}
 		})
+	}
+}
+
+// TestPrePassDecodesOnce checks that training replays the records the feature pre-pass decoded
+// instead of decoding the files again: a file truncated after the pre-pass changes nothing, the
+// model is the one of an undamaged run, byte for byte. With --skip-bad-shards, or records of a
+// size of their own, the first epoch reads the files (TestSkipMidRunTrain).
+func TestPrePassDecodesOnce(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	src := writeTable(t, t.TempDir(), 1000, 250, 50, mod3)
+	fresh := func() []string {
+		dir := t.TempDir()
+		for _, p := range src {
+			copyFile(t, p, filepath.Join(dir, filepath.Base(p)))
+		}
+		return []string{dir, filepath.Join(dir, "part-c.parquet")}
+	}
+	d := fresh()
+	ref, err := Train(context.Background(), skipCfg(t, mem, d[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = fresh()
+	c := skipCfg(t, mem, d[0])
+	c.BuildData = damageIn(t, d[1])
+	got, err := Train(context.Background(), c)
+	if err != nil {
+		t.Fatalf("a file truncated after the pre-pass: %v (the first epoch read it again)", err)
+	}
+	if string(saveBytes(t, got.Model)) != string(saveBytes(t, ref.Model)) {
+		t.Error("the model differs from the undamaged run's")
+	}
+	if got.Memory.Lines[0].Peak == 0 {
+		t.Error("no shard cache in the ledger")
 	}
 }
 

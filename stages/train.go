@@ -352,15 +352,32 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	// The feature spec first (a checkpoint's, or the pre-pass over the data): the model's size, and so
 	// its share of the memory budget, follows from it.
 	var spec *feature.Spec
-	var leftOut []BadShard // unreadable parts the pre-pass found (--skip-bad-shards)
-	if ck != nil {
+	var leftOut []BadShard    // unreadable parts the pre-pass found (--skip-bad-shards)
+	var prefilled *shardCache // what the pre-pass decoded, for the first epoch to replay
+	switch {
+	case ck != nil:
 		spec = ck.model.Features
-	} else {
+	case cfg.Data.SkipBadShards == 0:
+		var err error
+		dc := cfg.Data.withDefaults()
+		if dc.MemoryBudget = cfg.Data.MemoryBudget; dc.MemoryBudget == 0 {
+			dc.MemoryBudget = defaultMemoryBudget() // as below: the whole budget, the data's share is not known yet
+		}
+		if spec, prefilled, err = fitCaching(ctx, dc, true); err != nil {
+			return nil, err
+		}
+	default:
 		var err error
 		if spec, leftOut, err = fitSpec(ctx, cfg.Data); err != nil {
 			return nil, err
 		}
 	}
+	// Until OpenDataPath takes it over, the pre-pass's cache is released on every error.
+	defer func() {
+		if prefilled != nil {
+			prefilled.close()
+		}
+	}()
 	t.features = spec
 	t.batch = cfg.Data.Batch
 	if t.batch == 0 {
@@ -385,6 +402,7 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	dcfg.Spec = spec
 	dcfg.leftOut = leftOut
 	dcfg.MemoryBudget = t.dataBudget
+	dcfg.prefilled, prefilled = prefilled, nil
 	dp, err := OpenDataPath(ctx, dcfg)
 	if err != nil {
 		return nil, err

@@ -34,10 +34,31 @@ func Fit(ctx context.Context, ds *source.Dataset, cfg Config, workers int) (*Spe
 	return fit(ctx, newDatasetShards(ds), cfg, workers)
 }
 
+// ShardReader reads shard i of a dataset over the dataset columns cols, in that order, with the
+// contract of source.Dataset.ReadShard: a record belongs to emit if emit returns nil; if emit fails,
+// the reader releases the record and returns emit's error.
+type ShardReader func(ctx context.Context, i int, cols []int, emit func(arrow.RecordBatch) error) error
+
+// FitWith is Fit reading the shards of ds with read instead of ds.ReadShard: a cache in front of the
+// dataset, say, that keeps what the fit decoded so that training replays it instead of decoding
+// the data a second time. The result is the same as Fit's when read returns the same records.
+func FitWith(ctx context.Context, ds *source.Dataset, cfg Config, workers int, read ShardReader) (*Spec, error) {
+	if ds == nil || ds.Schema == nil {
+		return nil, fmt.Errorf("feature: no dataset to fit")
+	}
+	if read == nil {
+		return nil, fmt.Errorf("feature: FitWith needs a shard reader")
+	}
+	d := newDatasetShards(ds)
+	d.readFn = read
+	return fit(ctx, d, cfg, workers)
+}
+
 // datasetShards adapts a *source.Dataset to shardSet.
 type datasetShards struct {
 	ds        *source.Dataset
-	fileFirst []int64 // global index of each file's first row
+	fileFirst []int64     // global index of each file's first row
+	readFn    ShardReader // nil = ds.ReadShard
 }
 
 // newDatasetShards computes where each file starts, to name rows within files.
@@ -63,6 +84,9 @@ func (d *datasetShards) shard(i int) (string, int64) {
 }
 
 func (d *datasetShards) read(ctx context.Context, i int, cols []int, emit func(arrow.RecordBatch) error) error {
+	if d.readFn != nil {
+		return d.readFn(ctx, i, cols, emit)
+	}
 	return d.ds.ReadShard(ctx, i, cols, emit)
 }
 

@@ -34,7 +34,8 @@ type tally struct {
 //
 // Safe for concurrent use. It allocates the output buffers and about 15 small objects per call,
 // nothing per row. On MNIST-shaped records (784 pixels, z-score) the transform runs at the speed of
-// the bare arithmetic loop, about 0.7 ns per value (1.8M rows/s on one core); allocating x from
+// its arithmetic kernel: about 0.2 ns per value with the AVX2 kernels for uint8 and float32 rows
+// (about 6M rows/s on one core), 0.7 with the Go loop (other types, other CPUs); allocating x from
 // memory.DefaultAllocator (a fresh zeroed buffer for the garbage collector) can cost more than that
 // for small records (see BenchmarkTransform).
 func (s *Spec) Transform(rec arrow.RecordBatch, mem memory.Allocator) (arrow.RecordBatch, error) {
