@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 )
@@ -801,4 +803,99 @@ func FuzzKernels(f *testing.F) {
 		}
 		checkSameKernel(t, kc, ref, got, haveAsm, false, fmt.Sprintf("n=%d off=%d", n, off))
 	})
+}
+
+// TestAssist checks that a kernel call's result does not depend on who computes its chunks:
+// every kernel, with an assistant goroutine calling Assist in a loop while the call runs, gives
+// bitwise what the caller alone gives, and the same finite verdict.
+func TestAssist(t *testing.T) {
+	const n = 9*chunkLen + 333
+	var helped atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if Assist() {
+				helped.Add(1)
+			}
+			runtime.Gosched()
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for _, kc := range kernelCases() {
+		r := rand.New(rand.NewPCG(5, 5))
+		base, _ := kernelInputs(r, kc.nvec, n, 1, 1e-4)
+		clone := func() [][]float32 {
+			vs := make([][]float32, len(base))
+			for i, v := range base {
+				vs[i] = append([]float32(nil), v...)
+			}
+			return vs
+		}
+		ref := clone()
+		refOp := kc.op(ref)
+		wantOK := refOp.do(0, n)
+		rounds := 20
+		if testing.Short() {
+			rounds = 1
+		}
+		for round := range rounds {
+			got := clone()
+			op := kc.op(got)
+			if ok := op.run(n); ok != wantOK {
+				t.Fatalf("%s round %d: finite = %v, want %v", kc.name, round, ok, wantOK)
+			}
+			for v := range ref {
+				if i := sameBits(ref[v], got[v]); i >= 0 {
+					t.Fatalf("%s round %d: vector %d differs at %d", kc.name, round, v, i)
+				}
+			}
+		}
+	}
+	t.Logf("the assistant joined %d calls", helped.Load())
+}
+
+// TestAssistAlone opens a call for assistance by hand and lets the test goroutine, as its only
+// assistant, compute every chunk: the result and the non-finite verdict are the caller's own,
+// and Assist reports that there was nothing to do once the call is closed.
+func TestAssistAlone(t *testing.T) {
+	const n = 5*chunkLen + 7
+	dst, src := make([]float32, n), make([]float32, n)
+	for i := range dst {
+		dst[i], src[i] = float32(i), 0.5
+	}
+	src[3*chunkLen+11] = float32(math.Inf(1)) // a non-finite sum in chunk 3
+	want := append([]float32(nil), dst...)
+	wantOK := (&vecOp{kind: opAddFinite, p: want, g: src}).do(0, n)
+	if wantOK {
+		t.Fatal("the reference found every sum finite")
+	}
+	r := &shared
+	r.mu.Lock()
+	r.op, r.n, r.chunks = vecOp{kind: opAddFinite, p: dst, g: src}, n, int64((n+chunkLen-1)/chunkLen)
+	r.next.Store(0)
+	r.bad.Store(false)
+	r.open.Store(true)
+	if !Assist() {
+		t.Fatal("Assist found no call open")
+	}
+	r.open.Store(false)
+	bad := r.bad.Load()
+	r.op = vecOp{}
+	r.mu.Unlock()
+	if !bad {
+		t.Error("the assistant's non-finite chunk was not recorded")
+	}
+	if i := sameBits(want, dst); i >= 0 {
+		t.Errorf("element %d differs", i)
+	}
+	if Assist() {
+		t.Error("Assist worked on a closed call")
+	}
 }

@@ -1,6 +1,7 @@
 package optim
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -68,6 +69,11 @@ type runner struct {
 	chunks int64        // chunks of chunkLen in [0, n)
 	next   atomic.Int64 // the next chunk to claim
 	tasks  []*runTask
+	// Assistance (Assist): open while the call's chunks may be claimed by goroutines that
+	// are not its own; active counts those inside work; bad records that one of them
+	// found a non-finite chunk.
+	open, bad atomic.Bool
+	active    atomic.Int32
 }
 
 type runTask struct {
@@ -118,7 +124,8 @@ func threadsFor(n int) int {
 // whether every chunk reported finite (see vecOp.do).
 func (op *vecOp) run(n int) bool {
 	t := threadsFor(n)
-	if t <= 1 || !shared.mu.TryLock() {
+	assist := n >= minAssistLen
+	if t <= 1 && !assist || !shared.mu.TryLock() {
 		return op.do(0, n)
 	}
 	r := &shared
@@ -129,7 +136,19 @@ func (op *vecOp) run(n int) bool {
 	for _, tk := range r.tasks[:t-1] {
 		go tk.fn()
 	}
+	if assist {
+		r.bad.Store(false)
+		r.open.Store(true)
+	}
 	ok := r.work()
+	if assist {
+		// Close, then wait for the assistants already inside: each is finishing a chunk.
+		r.open.Store(false)
+		for r.active.Load() > 0 {
+			runtime.Gosched()
+		}
+		ok = ok && !r.bad.Load()
+	}
 	r.wg.Wait()
 	for _, tk := range r.tasks[:t-1] {
 		ok = ok && tk.ok
@@ -137,4 +156,32 @@ func (op *vecOp) run(n int) bool {
 	r.op = vecOp{} // drop the references to the caller's vectors
 	r.mu.Unlock()
 	return ok
+}
+
+// minAssistLen is the least number of elements a kernel call opens to Assist: four chunks.
+const minAssistLen = 4 * chunkLen
+
+// Assist runs chunks of the element-wise kernel call in progress on another goroutine (a Step,
+// StepFinite, AddFinite, AllFinite, ClipGradValue, ClipGradNorm scaling or Averager.Update over
+// at least 32,768 elements), if there is one, until none is left to claim, and reports whether
+// there was one. It is for goroutines that would otherwise wait for that call to end: the
+// workers of a synchronous step, spinning until the optimizer publishes the parameters of the
+// next one, halve the serial update that way on two cores, where a goroutine started for it
+// would begin too late (see SetThreads). Results are bitwise the same whoever computes a chunk.
+// The call in progress returns only after every assistant has finished its chunk. Assist
+// allocates nothing and returns at once when no call is open; safe for concurrent use.
+func Assist() bool {
+	r := &shared
+	if !r.open.Load() {
+		return false
+	}
+	r.active.Add(1)
+	defer r.active.Add(-1)
+	if !r.open.Load() { // closed in between: the call's vectors may be gone
+		return false
+	}
+	if !r.work() {
+		r.bad.Store(true)
+	}
+	return true
 }

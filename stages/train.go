@@ -420,6 +420,10 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	}
 	if cfg.Staleness == 0 {
 		t.store = NewInPlaceParamStore(t.params, t.state.Step)
+		if cfg.Workers > 1 {
+			// The workers waiting for a step's parameters compute part of its update.
+			t.store.SetAssist(optim.Assist)
+		}
 	} else {
 		t.store = NewParamStore(t.params, cfg.Staleness, t.state.Step)
 	}

@@ -204,15 +204,15 @@ func TestInterruptExits130(t *testing.T) {
 	}
 	ckpt := filepath.Join(dir, "ckpt")
 	cmd := exec.Command(bin, "train", "--data", "../../testdata/mnist/test.parquet", "--target", "label",
-		"--epochs", "50", "--checkpoint", ckpt, "--out", filepath.Join(dir, "m.safetensors"), "--shuffle-buffer", "1000")
+		"--epochs", "500", "--checkpoint", ckpt, "--out", filepath.Join(dir, "m.safetensors"), "--shuffle-buffer", "1000")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until training steps are running.
+	// Wait until training steps are running (the first epoch is done: 500 take half a minute or more).
 	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(stderr.String(), "training") && time.Now().Before(deadline) {
+	for !strings.Contains(stderr.String(), "epoch done") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
