@@ -54,8 +54,8 @@ func TestComputeTime(t *testing.T) {
 		res  Result
 		want string
 	}{
-		{"fused", Result{Report: stagesOf("compute"), StepTime: 300 * time.Millisecond, ParamWait: 200 * time.Millisecond},
-			"compute time: 75% forward and backward passes, 15% reducing and applying steps (serial), 10% waiting for the parameters of the step"},
+		{"fused", Result{Report: stagesOf("compute"), StepTime: 300 * time.Millisecond, ParamWait: 200 * time.Millisecond, AssistTime: 60 * time.Millisecond},
+			"compute time: 75% forward and backward passes, 15% reducing and applying steps, 3% helping another worker apply one, 7% waiting for the parameters of the step (the data path runs meanwhile)"},
 		{"split passes", Result{Report: stagesOf("forward"), ParamWait: 200 * time.Millisecond}, ""},
 		{"no stage", Result{StepTime: time.Second}, ""},
 	} {

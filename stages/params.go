@@ -36,6 +36,7 @@ type ParamStore struct {
 	inPlace   bool         // the one buffer is the publisher's vector, changed between BeginUpdate and Publish
 	updating  bool         // inPlace: between BeginUpdate and Publish; no snapshot is handed out
 	assist    func() bool  // SetAssist; nil = none
+	assisted  atomic.Int64 // ns the spinning workers spent in assist calls that found work
 }
 
 // SetAssist gives the store work for waiting workers: while a worker spins for the parameters of
@@ -72,6 +73,9 @@ func NewInPlaceParamStore(params []float32, version int64) *ParamStore {
 	s.version.Store(version)
 	return s
 }
+
+// Assisted returns the time workers spent helping the publisher (SetAssist), summed over workers.
+func (s *ParamStore) Assisted() time.Duration { return time.Duration(s.assisted.Load()) }
 
 // Staleness returns the bound S.
 func (s *ParamStore) Staleness() int { return int(s.staleness) }
@@ -151,8 +155,12 @@ func (s *ParamStore) Acquire(ctx context.Context, step int64) (*Snapshot, error)
 func (s *ParamStore) spin(need int64) {
 	start := time.Now()
 	for i := 0; i < spinYields && s.version.Load() < need; i++ {
-		if s.assist != nil && s.assist() {
-			continue
+		if s.assist != nil {
+			t := time.Now()
+			if s.assist() {
+				s.assisted.Add(int64(time.Since(t)))
+				continue
+			}
 		}
 		if i%32 == 31 && time.Since(start) > spinWait {
 			return

@@ -128,6 +128,7 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 	res.Memory = t.ledger()
 	res.Bad = t.dp.Bad
 	res.ParamWait = time.Duration(t.paramWait.Load())
+	res.AssistTime = t.store.Assisted()
 	return res, nil
 }
 

@@ -246,6 +246,9 @@ type Result struct {
 	// checkpoints). With fused passes the compute workers do it, and the engine counts it as their
 	// busy time; with SplitPasses it is the reduce and optimize stages' and StepTime is 0.
 	StepTime time.Duration
+	// AssistTime is the part of ParamWait the waiting workers spent computing a share of the
+	// step's update (optim.Assist; staleness 0 with more than one worker).
+	AssistTime time.Duration
 }
 
 // Hint returns a one-line suggestion of which flag to raise, from the report and the time the forward
@@ -276,8 +279,9 @@ func (r *Result) ComputeTime() string {
 		}
 		pct := func(d time.Duration) float64 { return 100 * float64(d) / float64(s.Busy) }
 		passes := max(0, s.Busy-r.StepTime-r.ParamWait)
-		return fmt.Sprintf("compute time: %.0f%% forward and backward passes, %.0f%% reducing and applying steps (serial), %.0f%% waiting for the parameters of the step",
-			pct(passes), pct(r.StepTime), pct(r.ParamWait))
+		assist := min(r.AssistTime, r.ParamWait)
+		return fmt.Sprintf("compute time: %.0f%% forward and backward passes, %.0f%% reducing and applying steps, %.0f%% helping another worker apply one, %.0f%% waiting for the parameters of the step (the data path runs meanwhile)",
+			pct(passes), pct(r.StepTime), pct(assist), pct(r.ParamWait-assist))
 	}
 	return ""
 }
