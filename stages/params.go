@@ -145,9 +145,12 @@ func (s *ParamStore) Acquire(ctx context.Context, step int64) (*Snapshot, error)
 
 // spin yields the processor until version need is published, for at most spinWait (and
 // spinYields yields, so that a fake clock cannot hold it). The wait of a synchronous step is
-// usually its serial end, a fraction of a millisecond: a worker that sleeps through it on a
-// channel is woken from an idle core after the parameters come, which on a virtual machine
-// costs tens of microseconds per step (MNIST MLP at batch 128: about 10% of the samples/s).
+// usually its serial end plus the other workers' lag, a fraction of a millisecond: a worker
+// that sleeps through it on a channel is woken from an idle core after the parameters come,
+// which on a virtual machine costs tens of microseconds per step (MNIST MLP at batch 128:
+// 200 µs of spinning gave about 10% more samples/s than none, 1 ms about 10% more again:
+// the wait often outlasted 200 µs). Yielding, the spinning worker lets the data path's
+// goroutines run on its core meanwhile.
 //
 // While it spins it helps the publisher (SetAssist): at staleness 0 the serial end of a step
 // is an element-wise update of the whole parameter vector, which two cores finish in about
@@ -170,7 +173,7 @@ func (s *ParamStore) spin(need int64) {
 }
 
 const (
-	spinWait   = 200 * time.Microsecond
+	spinWait   = 1000 * time.Microsecond
 	spinYields = 1 << 16
 )
 
