@@ -505,6 +505,15 @@ func noOverrun(t *testing.T, r *rand.Rand, kc kernelCase) {
 	}
 }
 
+// cloneVecs returns deep copies of vs.
+func cloneVecs(vs [][]float32) [][]float32 {
+	out := make([][]float32, len(vs))
+	for i, v := range vs {
+		out[i] = append([]float32(nil), v...)
+	}
+	return out
+}
+
 // splitSmall lets the kernels split vectors of two chunks or more over
 // goroutines until the test ends, so that tests exercise the split without
 // large vectors.
@@ -524,13 +533,7 @@ func TestKernelsThreads(t *testing.T) {
 	for _, kc := range kernelCases() {
 		r := rand.New(rand.NewPCG(3, 3))
 		base, _ := kernelInputs(r, kc.nvec, n, 1, 1e-4)
-		clone := func() [][]float32 {
-			vs := make([][]float32, len(base))
-			for i, v := range base {
-				vs[i] = append([]float32(nil), v...)
-			}
-			return vs
-		}
+		clone := func() [][]float32 { return cloneVecs(base) }
 		SetThreads(1)
 		ref := clone()
 		op := kc.op(ref)
@@ -831,13 +834,7 @@ func TestAssist(t *testing.T) {
 	for _, kc := range kernelCases() {
 		r := rand.New(rand.NewPCG(5, 5))
 		base, _ := kernelInputs(r, kc.nvec, n, 1, 1e-4)
-		clone := func() [][]float32 {
-			vs := make([][]float32, len(base))
-			for i, v := range base {
-				vs[i] = append([]float32(nil), v...)
-			}
-			return vs
-		}
+		clone := func() [][]float32 { return cloneVecs(base) }
 		ref := clone()
 		refOp := kc.op(ref)
 		wantOK := refOp.do(0, n)
