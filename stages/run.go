@@ -27,8 +27,8 @@ var ErrInterrupted = errors.New("training interrupted")
 //
 // (compute runs the forward and backward passes of a micro-batch, and the worker that completes a
 // step reduces its gradients and applies it, with the optimizer's side work; with cfg.SplitPasses
-// the graph ends forward ×W → backward ×W → reducer → optimizer instead) and returns the trained model (not yet saved: call Model.Save). Cancelling ctx stops the run at a step
-// boundary, writes a checkpoint when cfg.CheckpointDir is set, and returns an error wrapping both
+// the graph ends forward ×W → backward ×W → reducer → optimizer instead) and returns the trained
+// model (not yet saved: call Model.Save). Cancelling ctx stops the run at a step boundary, writes a checkpoint when cfg.CheckpointDir is set, and returns an error wrapping both
 // ErrInterrupted and ctx's error. Every goroutine has exited and every record is released when Train
 // returns.
 func Train(ctx context.Context, cfg TrainConfig) (*Result, error) {
@@ -75,7 +75,7 @@ func (t *Trainer) run(ctx context.Context) (*Result, error) {
 			batches = pipeline.AddTransform(g, "holdout", batches, holdout{t}, pipeline.Discard(Batch.Release))
 		}
 		micro := pipeline.AddTransform(g, "split", batches, &Splitter{MicroRows: t.microRows(), FirstStep: t.state.Step + 1},
-			pipeline.Capacity(2*cfg.Workers), pipeline.Discard(Micro.Release))
+			pipeline.Capacity(cfg.Workers), pipeline.Discard(Micro.Release))
 		red := newReducer(t, t.state.Step+1)
 		var app *applier
 		if cfg.SplitPasses {
