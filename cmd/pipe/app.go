@@ -51,7 +51,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 		Short: "Train models with stochastic gradient descent on Parquet, Arrow and CSV files",
 		Long: `pipe trains neural networks and linear models with stochastic gradient descent on columnar
 data (Parquet, Arrow IPC, CSV). Training runs as a streaming pipeline of stages joined by bounded
-queues (readers -> shuffler -> normalizers -> batcher -> workers -> reducer -> optimizer), so memory
+queues (readers -> shuffler -> normalizers -> batcher -> compute workers, which also reduce and
+apply each step), so memory
 stays flat however large the data is, and the per-stage report shows where time goes.
 
 Start here:

@@ -52,8 +52,8 @@ func (a *app) trainCmd() *cobra.Command {
 		Use:   "train [--data FILES --target COLUMN] [flags]",
 		Short: "Train a model on Parquet, Arrow IPC or CSV files",
 		Long: `train fits a model with stochastic gradient descent. The data streams through
-readers -> shuffler -> normalizers -> batcher -> compute workers (forward+backward) -> reducer -> optimizer,
-and at the end pipe prints the per-stage report: how busy, starved and blocked each stage was, which
+readers -> shuffler -> normalizers -> batcher -> compute workers (forward+backward; the worker that
+completes a step sums its gradients and applies the update), and at the end pipe prints the per-stage report: how busy, starved and blocked each stage was, which
 stage is the bottleneck and which flag to raise.
 
 With no --data, train fits an MLP on the bundled MNIST data (testdata/mnist) and evaluates it on
