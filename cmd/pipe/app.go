@@ -52,8 +52,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
 		Long: `pipe trains neural networks and linear models with stochastic gradient descent on columnar
 data (Parquet, Arrow IPC, CSV). Training runs as a streaming pipeline of stages joined by bounded
 queues (readers -> shuffler -> normalizers -> batcher -> compute workers, which also reduce and
-apply each step), so memory
-stays flat however large the data is, and the per-stage report shows where time goes.
+apply each step), so memory stays flat however large the data is, and the per-stage report shows
+where time goes.
 
 Start here:
   pipe train                      train an MLP on the bundled MNIST data
