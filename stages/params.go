@@ -23,14 +23,14 @@ type Snapshot struct {
 // least t-1-S; with S = 0 that is exactly the parameters after step t-1 (synchronous SGD).
 //
 // It keeps S+2 buffers, enough that Publish never waits for a buffer while workers make progress; a
-// store made by NewInPlaceParamStore (staleness 0) keeps one, the publisher's own vector.
+// store made by NewInPlaceParamStore (staleness 0) keeps none: its snapshot is the publisher's vector.
 // ParamStore is safe for concurrent use. Acquire, BeginUpdate and Publish block and honour ctx.
 type ParamStore struct {
 	mu        sync.Mutex
 	waiters   []chan struct{} // goroutines waiting for a change, woken by broadcastLocked
 	spare     []chan struct{} // reusable wake-up channels (buffered 1): waiting allocates nothing
 	staleness int64
-	bufs      []*Snapshot
+	bufs      []*Snapshot // the copying store's buffers
 	latest    *Snapshot
 	version   atomic.Int64 // latest.Version, readable without the lock
 	inPlace   bool         // the one buffer is the publisher's vector, changed between BeginUpdate and Publish
@@ -68,8 +68,7 @@ func NewParamStore(params []float32, staleness int, version int64) *ParamStore {
 // theirs by the time their gradient reaches the optimizer; what it saves is a copy of the whole
 // vector on the serial end of every step.
 func NewInPlaceParamStore(params []float32, version int64) *ParamStore {
-	s := &ParamStore{inPlace: true, bufs: []*Snapshot{{Params: params, Version: version}}}
-	s.latest = s.bufs[0]
+	s := &ParamStore{inPlace: true, latest: &Snapshot{Params: params, Version: version}}
 	s.version.Store(version)
 	return s
 }

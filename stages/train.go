@@ -355,6 +355,11 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	}
 	// The feature spec first (a checkpoint's, or the pre-pass over the data): the model's size, and so
 	// its share of the memory budget, follows from it.
+	// One memory budget: the model side takes what its pools can hold, the data path the rest.
+	t.memBudget = cfg.Data.MemoryBudget
+	if t.memBudget == 0 {
+		t.memBudget = defaultMemoryBudget()
+	}
 	var spec *feature.Spec
 	var leftOut []BadShard    // unreadable parts the pre-pass found (--skip-bad-shards)
 	var prefilled *shardCache // what the pre-pass decoded, for the first epoch to replay
@@ -364,9 +369,7 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	case cfg.Data.SkipBadShards == 0:
 		var err error
 		dc := cfg.Data.withDefaults()
-		if dc.MemoryBudget = cfg.Data.MemoryBudget; dc.MemoryBudget == 0 {
-			dc.MemoryBudget = defaultMemoryBudget() // as below: the whole budget, the data's share is not known yet
-		}
+		dc.MemoryBudget = t.memBudget // the whole budget: the data's share is not known yet
 		if spec, prefilled, err = fitCaching(ctx, dc, true); err != nil {
 			return nil, err
 		}
@@ -389,11 +392,6 @@ func newTrainer(ctx context.Context, cfg TrainConfig) (*Trainer, error) {
 	}
 	if err := t.buildModel(ck); err != nil {
 		return nil, err
-	}
-	// One memory budget: the model side takes what its pools can hold, the data path the rest.
-	t.memBudget = cfg.Data.MemoryBudget
-	if t.memBudget == 0 {
-		t.memBudget = defaultMemoryBudget()
 	}
 	acts, grads, snaps := t.modelMemory()
 	t.dataBudget = t.memBudget - acts - grads - snaps
